@@ -1,0 +1,36 @@
+"""Decorator routing for AWS Lambda functions triggered by DynamoDB Streams.
+
+from ddbstream import App
+
+app = App()
+
+@app.on_modify(changed="status")
+def status_changed(record):
+    print(record.old["status"], "->", record.new["status"])
+
+handler = app.handler
+"""
+
+from . import conditions, errors
+from ._app import App
+from ._codec import deserialize, deserialize_image
+from ._record import Diff, Record
+from ._routing import Route, Router
+from ._sources import Window
+from .conditions import Attr
+from .errors import DdbStreamError
+
+__all__ = [
+    "App",
+    "Attr",
+    "DdbStreamError",
+    "Diff",
+    "Record",
+    "Route",
+    "Router",
+    "Window",
+    "conditions",
+    "deserialize",
+    "deserialize_image",
+    "errors",
+]

@@ -1,0 +1,132 @@
+"""The batch loop: records in order, one at a time, stopping at the first failure.
+
+Why stop: Lambda retries a stream batch from the first failed record onwards (with
+ReportBatchItemFailures) or as a whole (without). Records after a failure will be delivered
+again either way, so running them now would run them twice.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .errors import OutOfTimeError, describe_record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
+    from ._codec import Decoder
+    from ._record import Record
+    from ._sources import Source
+    from ._typing import BatchItemFailure, LambdaContext
+
+__all__ = ["Outcome", "run_batch"]
+
+
+class Outcome:
+    """What happened to a batch: how many records ran, and which failed or were not started.
+
+    Attributes:
+        failures: the ``batchItemFailures`` list to return to Lambda.
+        processed: how many records completed (successfully, or handled by an error hook).
+        error: the exception the first failed record raised, if one did.
+        records: with tracing on, the records started, in order.
+        ran: with tracing on, ``(record, route name)`` for every handler started, in order.
+    """
+
+    __slots__ = ("error", "failures", "processed", "ran", "records")
+
+    def __init__(
+        self, processed: int, failures: list[BatchItemFailure], error: BaseException | None
+    ) -> None:
+        self.processed = processed
+        self.failures = failures
+        self.error = error
+        self.records: list[Record] = []
+        self.ran: list[tuple[Record, str]] = []
+
+    def __repr__(self) -> str:
+        return (
+            f"Outcome(processed={self.processed}, failures={self.failures!r}, error={self.error!r})"
+        )
+
+
+def run_batch(
+    raws: Sequence[Any],
+    source: Source,
+    decoder: Decoder,
+    process: Callable[[Record], None],
+    *,
+    report_failures: bool,
+    context: LambdaContext | None,
+    min_remaining_ms: int,
+) -> Outcome:
+    """Process *raws* in order with *process*; stop at the first failure.
+
+    With *report_failures* the failed record (or, when time runs short, every record not
+    started) is returned as a batch item failure; without it the failure is raised, so that
+    Lambda retries the whole batch.
+
+    Raises:
+        RecordError: a record has no identifier (checked for all records before any runs).
+        Exception: the first failure, when *report_failures* is off.
+    """
+    # Every identifier first: a record that could not be reported must fail the batch before
+    # any record runs, or the retry would run those records twice.
+    identifiers = [source.identifier(raw) for raw in raws]
+    remaining_ms = _clock(context)
+    for index, raw in enumerate(raws):
+        identifier = identifiers[index]
+        if remaining_ms is not None and remaining_ms() < min_remaining_ms:
+            left = len(raws) - index
+            if report_failures:
+                return Outcome(index, [{"itemIdentifier": i} for i in identifiers[index:]], None)
+            raise OutOfTimeError(
+                f"less than {min_remaining_ms} ms of the invocation left with {left} of "
+                f"{len(raws)} records to go; stopping before {identifier!r} so that no record is "
+                "cut off half-way (Lambda retries the batch). Turn on report_batch_item_failures "
+                "to keep the progress instead."
+            )
+        try:
+            process(source.record(raw, decoder, identifier))
+        except Exception as error:
+            position = f"record {index + 1} of {len(raws)}"
+            _add_note(error, f"ddbstream: {position} failed, {_describe(raw, identifier)}")
+            if not report_failures:
+                raise
+            _log_failure(error, identifier)
+            return Outcome(index, [{"itemIdentifier": identifier}], error)
+    return Outcome(len(raws), [], None)
+
+
+def _clock(context: Any) -> Callable[[], int] | None:
+    method = getattr(context, "get_remaining_time_in_millis", None)
+    return method if callable(method) else None
+
+
+def _describe(raw: Any, identifier: str) -> str:
+    event_id = raw.get("eventID") if isinstance(raw, dict) else None
+    return describe_record(event_id if isinstance(event_id, str) else None, identifier)
+
+
+def _add_note(error: BaseException, note: str) -> None:
+    if sys.version_info >= (3, 11):
+        error.add_note(note)
+    else:  # pragma: no cover - Python 3.10 has no add_note; the attribute is what it reads
+        notes = getattr(error, "__notes__", None)
+        if isinstance(notes, list):
+            notes.append(note)
+        else:
+            error.__notes__ = [note]  # type: ignore[attr-defined]
+
+
+def _log_failure(error: BaseException, identifier: str) -> None:
+    """Failures that are reported, not raised, would leave no trace in CloudWatch otherwise."""
+    import logging
+
+    logging.getLogger("ddbstream").error(
+        "record %s failed; reporting it in batchItemFailures so Lambda retries from it",
+        identifier,
+        exc_info=error,
+    )

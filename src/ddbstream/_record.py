@@ -1,0 +1,302 @@
+"""Record: one change, with images decoded on first use and cached."""
+
+from __future__ import annotations
+
+from ._codec import same_value
+from .errors import MissingImageError, RecordError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+    from typing import Any
+
+    from ._codec import Decoder
+    from ._typing import Image, RawImage
+
+__all__ = ["Diff", "Record"]
+
+EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
+_UNSET: Any = object()
+_TTL_PRINCIPAL = "dynamodb.amazonaws.com"
+
+
+class Diff:
+    """What a change did to the item's top-level attributes.
+
+    Attributes:
+        added: attributes only the new image has, with their new values.
+        removed: attributes only the old image has, with their old values.
+        changed: attributes both images have with different values, as ``(old, new)``.
+    """
+
+    __slots__ = ("added", "changed", "removed")
+
+    def __init__(
+        self,
+        added: dict[str, Any],
+        removed: dict[str, Any],
+        changed: dict[str, tuple[Any, Any]],
+    ) -> None:
+        self.added = added
+        self.removed = removed
+        self.changed = changed
+
+    @property
+    def names(self) -> set[str]:
+        """Every attribute name that was added, removed or changed."""
+        return {*self.added, *self.removed, *self.changed}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.added or name in self.removed or name in self.changed
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Diff):
+            return NotImplemented
+        return (self.added, self.removed, self.changed) == (
+            other.added,
+            other.removed,
+            other.changed,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dicts it holds
+
+    def __repr__(self) -> str:
+        return f"Diff(added={self.added!r}, removed={self.removed!r}, changed={self.changed!r})"
+
+
+class Record:
+    """One change from the stream, as handlers receive it.
+
+    Images (``keys``, ``new``, ``old``) are decoded on first access and cached, so a handler
+    that never reads ``old`` never pays for decoding it. ``raw`` is the record exactly as the
+    event delivered it.
+    """
+
+    __slots__ = (
+        "_decoder",
+        "_keys",
+        "_new",
+        "_old",
+        "change",
+        "dynamodb",
+        "event_name",
+        "raw",
+        "sequence_number",
+    )
+
+    def __init__(
+        self,
+        raw: Mapping[str, Any],
+        *,
+        decoder: Decoder,
+        change: Mapping[str, Any] | None = None,
+        sequence_number: str | None = None,
+    ) -> None:
+        """Wrap *raw*; *change* is the DynamoDB change record inside it when they differ.
+
+        Raises:
+            RecordError: the record has no ``dynamodb`` block or an unknown ``eventName``.
+        """
+        self.raw = raw
+        self.change: Mapping[str, Any] = raw if change is None else change
+        """The DynamoDB change record: ``raw`` itself, or what Kinesis carried inside it."""
+        self._decoder = decoder
+        self._keys: Image = _UNSET
+        self._new: Image | None = _UNSET
+        self._old: Image | None = _UNSET
+        dynamodb = self.change.get("dynamodb")
+        event_name = self.change.get("eventName")
+        if sequence_number is None and dynamodb.__class__ is dict:
+            sequence_number = dynamodb.get("SequenceNumber")
+        self.sequence_number: str | None = sequence_number
+        """Position of the change in its shard (the Kinesis sequence number for Kinesis)."""
+        if not isinstance(dynamodb, dict):
+            raise RecordError(
+                "record has no 'dynamodb' object; is this a DynamoDB stream record?",
+                event_id=self.event_id,
+                sequence_number=sequence_number,
+            )
+        if event_name not in EVENT_NAMES:
+            raise RecordError(
+                f"unknown eventName {event_name!r}; expected INSERT, MODIFY or REMOVE",
+                event_id=self.event_id,
+                sequence_number=sequence_number,
+            )
+        self.dynamodb: Mapping[str, Any] = dynamodb
+        """The record's ``dynamodb`` block, undecoded (DynamoDB JSON)."""
+        self.event_name: str = event_name
+        """``"INSERT"``, ``"MODIFY"`` or ``"REMOVE"``."""
+
+    # --- images ---------------------------------------------------------------------------
+
+    @property
+    def keys(self) -> Image:
+        """The item's key attributes, decoded (present in every view type)."""
+        keys = self._keys
+        if keys is _UNSET:
+            raw = self.dynamodb.get("Keys")
+            if raw is None:
+                raise RecordError(
+                    "record has no Keys",
+                    event_id=self.event_id,
+                    sequence_number=self.sequence_number,
+                )
+            keys = self._keys = self._decode(raw, "Keys")
+        return keys
+
+    @property
+    def new(self) -> Image | None:
+        """The item after the change; ``None`` on REMOVE or when the view type omits it."""
+        new = self._new
+        if new is _UNSET:
+            raw = self.dynamodb.get("NewImage")
+            new = self._new = None if raw is None else self._decode(raw, "NewImage")
+        return new
+
+    @property
+    def old(self) -> Image | None:
+        """The item before the change; ``None`` on INSERT or when the view type omits it."""
+        old = self._old
+        if old is _UNSET:
+            raw = self.dynamodb.get("OldImage")
+            old = self._old = None if raw is None else self._decode(raw, "OldImage")
+        return old
+
+    @property
+    def item(self) -> Image:
+        """The new image, else the old image, else the keys: the best view of the item."""
+        new = self.new
+        if new is not None:
+            return new
+        old = self.old
+        return self.keys if old is None else old
+
+    @property
+    def diff(self) -> Diff:
+        """Top-level attributes added, removed and changed by this change.
+
+        Raises:
+            MissingImageError: the stream's view type lacks an image this change needs
+                (a MODIFY needs NEW_AND_OLD_IMAGES).
+        """
+        self.require_images("record.diff")
+        new = self.new or {}
+        old = self.old or {}
+        added = {name: value for name, value in new.items() if name not in old}
+        removed = {name: value for name, value in old.items() if name not in new}
+        changed = {
+            name: (old[name], value)
+            for name, value in new.items()
+            if name in old and not same_value(old[name], value)
+        }
+        return Diff(added, removed, changed)
+
+    def require_images(self, needed_by: str) -> None:
+        """Raise MissingImageError unless the record carries every image its event implies."""
+        missing = [
+            image
+            for image, needed in (
+                ("NewImage", self.event_name != "REMOVE"),
+                ("OldImage", self.event_name != "INSERT"),
+            )
+            if needed and image not in self.dynamodb
+        ]
+        if missing:
+            view = self.stream_view_type or "unknown"
+            raise MissingImageError(
+                f"{needed_by} needs the {' and '.join(missing)} of this {self.event_name}, but "
+                f"the stream's view type is {view}; set StreamViewType to NEW_AND_OLD_IMAGES",
+                event_id=self.event_id,
+                sequence_number=self.sequence_number,
+            )
+
+    def _decode(self, raw: RawImage, path: str) -> Image:
+        try:
+            return self._decoder.image(raw, path)
+        except RecordError as error:
+            error.event_id = self.event_id
+            error.sequence_number = self.sequence_number
+            raise
+
+    # --- metadata -------------------------------------------------------------------------
+
+    @property
+    def event_id(self) -> str | None:
+        """The record's ``eventID``."""
+        return self.change.get("eventID")
+
+    @property
+    def approximate_creation_time(self) -> datetime | None:
+        """When the change happened (to the second on DynamoDB Streams), as an aware UTC time."""
+        stamp = self.dynamodb.get("ApproximateCreationDateTime")
+        if stamp is None:
+            return None
+        from datetime import datetime, timezone  # not at import time: costs a cold start
+
+        precision = self.dynamodb.get("ApproximateCreationDateTimePrecision")
+        if precision == "MICROSECOND" or (precision is None and stamp > 1e14):
+            stamp /= 1_000_000
+        elif precision == "MILLISECOND" or (precision is None and stamp > 1e11):
+            stamp /= 1000
+        return datetime.fromtimestamp(stamp, tz=timezone.utc)
+
+    @property
+    def size_bytes(self) -> int | None:
+        """Size of the record in the stream, as DynamoDB reports it."""
+        return self.dynamodb.get("SizeBytes")
+
+    @property
+    def stream_view_type(self) -> str | None:
+        """``KEYS_ONLY``, ``NEW_IMAGE``, ``OLD_IMAGE`` or ``NEW_AND_OLD_IMAGES``."""
+        return self.dynamodb.get("StreamViewType")
+
+    @property
+    def event_source_arn(self) -> str | None:
+        """ARN of the stream (DynamoDB Streams) or of the Kinesis stream."""
+        return self.change.get("eventSourceARN") or self.raw.get("eventSourceARN")
+
+    @property
+    def table_name(self) -> str | None:
+        """Name of the table, from ``tableName`` or the stream ARN."""
+        name = self.change.get("tableName")
+        if name is not None:
+            return name  # type: ignore[no-any-return]
+        return table_from_arn(self.change.get("eventSourceARN"))
+
+    @property
+    def region(self) -> str | None:
+        """The AWS region of the table (``awsRegion``)."""
+        return self.change.get("awsRegion")
+
+    @property
+    def is_ttl_expiry(self) -> bool:
+        """True for a REMOVE that DynamoDB's Time to Live made, not a delete by a client."""
+        if self.event_name != "REMOVE":
+            return False
+        identity = self.change.get("userIdentity")
+        return (
+            isinstance(identity, dict)
+            and identity.get("type") == "Service"
+            and identity.get("principalId") == _TTL_PRINCIPAL
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Record(event_name={self.event_name!r}, event_id={self.event_id!r}, "
+            f"sequence_number={self.sequence_number!r})"
+        )
+
+
+def table_from_arn(arn: object) -> str | None:
+    """``arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/...`` -> ``NAME``."""
+    if not isinstance(arn, str):
+        return None
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "dynamodb":
+        return None
+    resource = parts[5].split("/")
+    return resource[1] if len(resource) > 1 and resource[0] == "table" else None

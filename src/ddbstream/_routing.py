@@ -1,0 +1,478 @@
+"""Route and Router: which handler runs for which record.
+
+A Route is a handler plus the filters a record must pass. A Router collects routes in
+registration order and can include other routers, the way Flask blueprints and Starlette
+routers do, so routes can live in several modules. Nothing here knows about Lambda.
+"""
+
+from __future__ import annotations
+
+from ._codec import EXACT_DECODER, same_value
+from ._record import EVENT_NAMES
+from ._typing import overload
+from .conditions import Condition, find, parse_path, to_condition
+from .errors import SetupError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Iterable, Iterator
+    from typing import Any, TypeAlias, TypeVar
+
+    from ._record import Record
+    from ._typing import Image, RawImage
+    from .conditions import Path
+
+    Handler: TypeAlias = "Callable[[Record], object]"
+    HandlerT = TypeVar("HandlerT", bound=Handler)
+    Decorator: TypeAlias = "Callable[[HandlerT], HandlerT]"
+    ImageTest: TypeAlias = "Callable[[Image], object]"
+    Where: TypeAlias = "Condition | dict[str, Any] | ImageTest | Any"
+    """A condition, a dict (equality per key), a boto3 condition or a function of the image."""
+    Names: TypeAlias = "str | Iterable[str]"
+    RecordTest: TypeAlias = "Callable[[Record], bool]"
+
+__all__ = ["Route", "Router"]
+
+_CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect at start-up
+
+
+class Route:
+    """A handler and the filters a record must pass for it to run.
+
+    Attributes:
+        events: the event names it runs for.
+        handler: the function, as registered.
+        name: how messages and ``ddbstream routes`` name it.
+        filters: the filter keyword arguments as given (``where``, ``changed``...).
+        is_async: whether the handler is an ``async def``.
+    """
+
+    __slots__ = ("_tests", "events", "filters", "handler", "is_async", "name")
+
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        events: Collection[str],
+        name: str | None = None,
+        where: Where | None = None,
+        new: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        ttl: bool | None = None,
+    ) -> None:
+        """Check everything a route can be checked for now; raise SetupError naming it."""
+        if not callable(handler):
+            raise SetupError(f"a handler must be callable, got {handler!r}")
+        self.handler = handler
+        self.name = name or getattr(handler, "__qualname__", None) or repr(handler)
+        self.is_async = bool(
+            getattr(getattr(handler, "__code__", None), "co_flags", 0) & _CO_COROUTINE
+        )
+        given = {
+            "where": where,
+            "new": new,
+            "old": old,
+            "changed": changed,
+            "table": table,
+            "ttl": ttl,
+        }
+        self.filters: dict[str, Any] = {
+            key: value for key, value in given.items() if value is not None
+        }
+        try:
+            self.events = _event_names(events)
+            self._tests = _compile_filters(
+                self.events, where, new, old, changed, table, ttl, self.name
+            )
+        except (TypeError, ValueError) as problem:
+            raise SetupError(f"{self._describe()}: {problem}") from None
+
+    def matches(self, record: Record) -> bool:
+        """Whether *record* passes every filter (its event name is checked by the router)."""
+        for test in self._tests:  # noqa: SIM110 - a loop is faster than all() on the hot path
+            if not test(record):
+                return False
+        return True
+
+    def _describe(self) -> str:
+        code = getattr(self.handler, "__code__", None)
+        where = f" ({code.co_filename}:{code.co_firstlineno})" if code is not None else ""
+        return f"route {self.name!r}{where}"
+
+    def __repr__(self) -> str:
+        filters = "".join(f", {key}={value!r}" for key, value in self.filters.items())
+        return f"Route(events={sorted(self.events)!r}, name={self.name!r}{filters})"
+
+
+class Router:
+    """Routes in registration order; include one into an :class:`~ddbstream.App` or another Router.
+
+    ``on_insert``, ``on_modify``, ``on_remove`` and ``on`` work bare (``@router.on_insert``),
+    with filters (``@router.on_modify(changed="status")``) and as plain calls
+    (``router.on_remove(lambda record: ...)``); each returns the function unchanged.
+    """
+
+    def __init__(self) -> None:
+        self._entries: list[Route | Router] = []
+        self._frozen_by: str | None = None
+
+    # --- registration ---------------------------------------------------------------------
+
+    @overload
+    def on_insert(self, func: HandlerT, /) -> HandlerT: ...
+    @overload
+    def on_insert(
+        self,
+        func: None = None,
+        /,
+        *,
+        where: Where | None = None,
+        new: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        name: str | None = None,
+    ) -> Decorator[HandlerT]: ...
+
+    def on_insert(
+        self,
+        func: HandlerT | None = None,
+        /,
+        *,
+        where: Where | None = None,
+        new: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        name: str | None = None,
+    ) -> HandlerT | Decorator[HandlerT]:
+        """Register a handler for INSERT records (new items).
+
+        Args:
+            where: a condition on the new item.
+            new: the same, spelled for symmetry with ``on_modify``.
+            changed: attribute names or paths; on an INSERT every present attribute counts
+                as changed.
+            table: one or more table names the record must come from.
+            name: the route's name in messages (default: the function's qualified name).
+        """
+        filters = {"where": where, "new": new, "changed": changed, "table": table, "name": name}
+        register: Decorator[HandlerT] = self._decorator(("INSERT",), filters)
+        return register if func is None else register(func)
+
+    @overload
+    def on_modify(self, func: HandlerT, /) -> HandlerT: ...
+    @overload
+    def on_modify(
+        self,
+        func: None = None,
+        /,
+        *,
+        where: Where | None = None,
+        new: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        name: str | None = None,
+    ) -> Decorator[HandlerT]: ...
+
+    def on_modify(
+        self,
+        func: HandlerT | None = None,
+        /,
+        *,
+        where: Where | None = None,
+        new: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        name: str | None = None,
+    ) -> HandlerT | Decorator[HandlerT]:
+        """Register a handler for MODIFY records (updated items).
+
+        Args:
+            where: a condition on the new image (else the old image, else the keys).
+            new: a condition on the new image; no new image, no match.
+            old: a condition on the old image; no old image, no match.
+            changed: attribute names or paths, of which at least one must differ between the
+                old and new image. Needs the NEW_AND_OLD_IMAGES view type: without it the
+                record fails with a message saying so.
+            table: one or more table names the record must come from.
+            name: the route's name in messages (default: the function's qualified name).
+        """
+        filters = {"where": where, "new": new, "old": old, "changed": changed, "table": table}
+        register: Decorator[HandlerT] = self._decorator(("MODIFY",), {**filters, "name": name})
+        return register if func is None else register(func)
+
+    @overload
+    def on_remove(self, func: HandlerT, /) -> HandlerT: ...
+    @overload
+    def on_remove(
+        self,
+        func: None = None,
+        /,
+        *,
+        where: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        ttl: bool | None = None,
+        name: str | None = None,
+    ) -> Decorator[HandlerT]: ...
+
+    def on_remove(
+        self,
+        func: HandlerT | None = None,
+        /,
+        *,
+        where: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        ttl: bool | None = None,
+        name: str | None = None,
+    ) -> HandlerT | Decorator[HandlerT]:
+        """Register a handler for REMOVE records (deleted items).
+
+        Args:
+            where: a condition on the old item (else the keys).
+            old: a condition on the old image; no old image, no match.
+            changed: attribute names or paths; on a REMOVE every present attribute counts
+                as changed.
+            table: one or more table names the record must come from.
+            ttl: ``True`` for Time to Live expiries only, ``False`` for deletes made by a
+                client only, ``None`` (default) for both.
+            name: the route's name in messages (default: the function's qualified name).
+        """
+        filters = {"where": where, "old": old, "changed": changed, "table": table, "ttl": ttl}
+        register: Decorator[HandlerT] = self._decorator(("REMOVE",), {**filters, "name": name})
+        return register if func is None else register(func)
+
+    def on(
+        self,
+        *events: str,
+        where: Where | None = None,
+        new: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        ttl: bool | None = None,
+        name: str | None = None,
+    ) -> Decorator[HandlerT]:
+        """Register a handler for the given event names (``"INSERT"``, ``"MODIFY"``, ``"REMOVE"``).
+
+        ``@router.on("INSERT", "MODIFY", where=...)``; the filters are those of ``on_modify``
+        plus ``ttl`` (only with ``"REMOVE"`` alone).
+        """
+        filters = {"where": where, "new": new, "old": old, "changed": changed, "table": table}
+        return self._decorator(events, {**filters, "ttl": ttl, "name": name})
+
+    def add_handler(
+        self,
+        func: Handler,
+        *,
+        events: Collection[str],
+        where: Where | None = None,
+        new: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        ttl: bool | None = None,
+        name: str | None = None,
+    ) -> Route:
+        """Register *func* for *events*; the ``on_*`` decorators are shortcuts for this.
+
+        Raises:
+            SetupError: the handler or a filter cannot be valid, or the app already started.
+        """
+        self._ensure_open("add_handler")
+        route = Route(
+            func,
+            events=events,
+            where=where,
+            new=new,
+            old=old,
+            changed=changed,
+            table=table,
+            ttl=ttl,
+            name=name,
+        )
+        self._entries.append(route)
+        return route
+
+    def include_router(self, router: Router) -> None:
+        """Add *router*'s routes here, at this point of the registration order.
+
+        Routes registered on *router* later are included too, until the app starts.
+        """
+        self._ensure_open("include_router")
+        if not isinstance(router, Router):
+            raise SetupError(f"include_router takes a Router, got {router!r}")
+        if router is self or self in router._all_routers():
+            raise SetupError("a router cannot include itself")
+        self._entries.append(router)
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """Every route, included routers' too, in the order they run."""
+        return tuple(self._iter_routes())
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _decorator(self, events: Collection[str], options: dict[str, Any]) -> Decorator[HandlerT]:
+        def register(func: HandlerT) -> HandlerT:
+            self.add_handler(func, events=events, **options)
+            return func
+
+        return register
+
+    def _iter_routes(self) -> Iterator[Route]:
+        for entry in self._entries:
+            if isinstance(entry, Router):
+                yield from entry._iter_routes()
+            else:
+                yield entry
+
+    def _all_routers(self) -> Iterator[Router]:
+        yield self
+        for entry in self._entries:
+            if isinstance(entry, Router):
+                yield from entry._all_routers()
+
+    def _freeze(self, owner: str) -> None:
+        for router in self._all_routers():
+            router._frozen_by = owner
+
+    def _ensure_open(self, method: str) -> None:
+        if self._frozen_by is not None:
+            raise SetupError(
+                f"{method}() after {self._frozen_by} started handling events; register every "
+                f"route at import time, before the first invocation"
+            )
+
+
+class RouteTable:
+    """Routes by event name, built once when the app starts: O(1) lookup per record."""
+
+    __slots__ = ("by_event",)
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        by_event: dict[str, list[Route]] = {event: [] for event in EVENT_NAMES}
+        for route in routes:
+            for event in route.events:
+                by_event[event].append(route)
+        self.by_event = {event: tuple(found) for event, found in by_event.items()}
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+
+def _event_names(events: Collection[str]) -> frozenset[str]:
+    if isinstance(events, str):
+        events = (events,)
+    names = frozenset(events)
+    if not names:
+        raise ValueError("no event names given; use 'INSERT', 'MODIFY' and/or 'REMOVE'")
+    unknown = sorted(map(repr, names - EVENT_NAMES))
+    if unknown:
+        raise ValueError(
+            f"unknown event name {', '.join(unknown)}; use 'INSERT', 'MODIFY' or 'REMOVE'"
+        )
+    return names
+
+
+def _compile_filters(
+    events: frozenset[str],
+    where: Where | None,
+    new: Where | None,
+    old: Where | None,
+    changed: Names | None,
+    table: Names | None,
+    ttl: bool | None,
+    route_name: str,
+) -> tuple[RecordTest, ...]:
+    """Turn the filter arguments into tests of a record, the cheapest first."""
+    tests: list[RecordTest] = []
+    if table is not None:
+        tables = _names(table, "table")
+        tests.append(lambda record: record.table_name in tables)
+    if ttl is not None:
+        if events != {"REMOVE"}:
+            raise ValueError("ttl= applies to REMOVE routes only")
+        if not isinstance(ttl, bool):
+            raise TypeError(f"ttl= takes True, False or None, got {ttl!r}")
+        tests.append(lambda record: record.is_ttl_expiry is ttl)
+    if changed is not None:
+        paths = tuple(parse_path(name) for name in _names(changed, "changed"))
+        tests.append(_changed_test(paths, route_name, changed))
+    for image_name, where_test in (("item", where), ("NewImage", new), ("OldImage", old)):
+        if where_test is not None:
+            tests.append(_image_test(image_name, where_test))
+    return tuple(tests)
+
+
+def _names(names: Names, option: str) -> frozenset[str]:
+    collected = (names,) if isinstance(names, str) else tuple(names)
+    for name in collected:
+        if not isinstance(name, str):
+            raise TypeError(f"{option}= takes names as strings, got {name!r}")
+    if not collected:
+        raise ValueError(f"{option}= is empty; pass None for no filter")
+    return frozenset(collected)
+
+
+def _image_test(image_name: str, where: Where) -> RecordTest:
+    """A test of the image called *image_name* ("item" is new, else old, else keys)."""
+    if (
+        callable(where)
+        and not isinstance(where, Condition)
+        and not hasattr(where, "get_expression")
+    ):
+        return _callable_test(image_name, where)
+    condition = to_condition(where)
+
+    if image_name == "item":
+
+        def test_item(record: Record) -> bool:
+            dynamodb = record.dynamodb
+            image = dynamodb.get("NewImage") or dynamodb.get("OldImage") or dynamodb.get("Keys")
+            return image is not None and condition.test(image)
+
+        return test_item
+
+    def test_image(record: Record) -> bool:
+        image = record.dynamodb.get(image_name)
+        return image is not None and condition.test(image)
+
+    return test_image
+
+
+def _callable_test(image_name: str, function: ImageTest) -> RecordTest:
+    attribute = {"item": "item", "NewImage": "new", "OldImage": "old"}[image_name]
+
+    def test(record: Record) -> bool:
+        image = getattr(record, attribute)
+        return image is not None and bool(function(image))
+
+    return test
+
+
+def _changed_test(paths: tuple[Path, ...], route_name: str, changed: Names) -> RecordTest:
+    needed_by = f"route {route_name!r} (changed={changed!r})"
+
+    def test(record: Record) -> bool:
+        record.require_images(needed_by)
+        dynamodb = record.dynamodb
+        old: RawImage = dynamodb.get("OldImage") or {}
+        new: RawImage = dynamodb.get("NewImage") or {}
+        return any(_differs(find(old, path), find(new, path), path) for path in paths)
+
+    return test
+
+
+def _differs(old: Any, new: Any, path: Path) -> bool:
+    if old == new:  # the same DynamoDB JSON: surely the same value, nothing to decode
+        return False
+    if old is None or new is None:
+        return True
+    return not same_value(EXACT_DECODER.value(old), EXACT_DECODER.value(new))

@@ -1,0 +1,176 @@
+"""Event shapes: what Lambda hands the function, turned into records and their identifiers.
+
+- DynamoDB Streams: ``{"Records": [...]}``, each record with a ``dynamodb`` block; the failure
+  identifier is ``dynamodb.SequenceNumber``.
+- Kinesis Data Streams for DynamoDB: ``{"Records": [...]}``, each record's ``kinesis.data``
+  being base64 JSON of the change; the identifier is ``kinesis.sequenceNumber``.
+- EventBridge Pipes: a bare JSON list of such records; the identifier is configurable.
+- Tumbling windows: the event also carries ``window`` and ``state``.
+"""
+
+from __future__ import annotations
+
+from ._record import Record
+from .errors import EventError, RecordError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from ._codec import Decoder
+
+__all__ = ["Source", "Window", "read_event"]
+
+PIPES_IDENTIFIERS = ("eventID", "SequenceNumber")
+
+
+class Window:
+    """The tumbling window an invocation belongs to, and the state carried across it.
+
+    Attributes:
+        start: the window's start, as the ISO 8601 text Lambda sends.
+        end: the window's end, likewise.
+        state: the state returned by the previous invocation of this window; update it in
+            handlers, and ddbstream returns it to Lambda.
+        is_final: whether this is the window's last invocation (state is then delivered for
+            the last time).
+        terminated_early: whether the window closed early because the state grew too big.
+        shard_id: the shard the window belongs to.
+    """
+
+    __slots__ = ("end", "is_final", "shard_id", "start", "state", "terminated_early")
+
+    def __init__(self, event: Mapping[str, Any]) -> None:
+        window = event.get("window")
+        if not isinstance(window, dict):
+            raise EventError("a tumbling window event needs a 'window' object with start and end")
+        state = event.get("state")
+        if state is None:
+            state = {}
+        if not isinstance(state, dict):
+            raise EventError(f"the window's 'state' must be a JSON object, got {state!r}")
+        self.start: str | None = window.get("start")
+        self.end: str | None = window.get("end")
+        self.state: dict[str, Any] = state
+        self.is_final = bool(event.get("isFinalInvokeForWindow"))
+        self.terminated_early = bool(event.get("isWindowTerminatedEarly"))
+        self.shard_id: str | None = event.get("shardId")
+
+    def __repr__(self) -> str:
+        return f"Window(start={self.start!r}, end={self.end!r}, is_final={self.is_final!r})"
+
+
+class Source:
+    """How to read records of one event shape: their identifier, and the Record."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def identifier(self, raw: Any) -> str:
+        """The record's batchItemFailures identifier, read before anything is decoded."""
+        try:
+            identifier = raw["dynamodb"]["SequenceNumber"]
+        except (KeyError, TypeError):
+            identifier = None
+        return _require_identifier(identifier, raw, "dynamodb.SequenceNumber")
+
+    def record(self, raw: Any, decoder: Decoder, identifier: str) -> Record:
+        """Wrap *raw* as the Record handlers receive."""
+        if not isinstance(raw, dict):
+            raise RecordError(f"a stream record must be a JSON object, got {type(raw).__name__}")
+        return Record(raw, decoder=decoder)
+
+
+class KinesisSource(Source):
+    """Kinesis Data Streams for DynamoDB: the change is base64 JSON in ``kinesis.data``."""
+
+    __slots__ = ()
+
+    def identifier(self, raw: Any) -> str:
+        try:
+            identifier = raw["kinesis"]["sequenceNumber"]
+        except (KeyError, TypeError):
+            identifier = None
+        return _require_identifier(identifier, raw, "kinesis.sequenceNumber")
+
+    def record(self, raw: Any, decoder: Decoder, identifier: str) -> Record:
+        import binascii
+        import json
+
+        event_id = raw.get("eventID")
+        try:
+            change = json.loads(binascii.a2b_base64(raw["kinesis"]["data"]))
+        except (KeyError, TypeError, ValueError) as error:
+            raise RecordError(
+                f"kinesis.data is not base64 JSON of a DynamoDB change: {error}",
+                event_id=event_id,
+                sequence_number=identifier,
+            ) from None
+        if not isinstance(change, dict):
+            raise RecordError(
+                "kinesis.data holds no DynamoDB change record",
+                event_id=event_id,
+                sequence_number=identifier,
+            )
+        return Record(raw, decoder=decoder, change=change, sequence_number=identifier)
+
+
+class PipesSource(Source):
+    """EventBridge Pipes: a bare list of DynamoDB stream records."""
+
+    __slots__ = ("field",)
+
+    def __init__(self, name: str, field: str) -> None:
+        super().__init__(name)
+        self.field = field
+
+    def identifier(self, raw: Any) -> str:
+        if self.field == "SequenceNumber":
+            return super().identifier(raw)
+        identifier = raw.get("eventID") if isinstance(raw, dict) else None
+        return _require_identifier(identifier, raw, "eventID")
+
+
+DYNAMODB_STREAMS = Source("DynamoDB Streams")
+KINESIS = KinesisSource("Kinesis Data Streams")
+
+
+def read_event(event: Any, pipes_identifier: str) -> tuple[Source, list[Any], Window | None]:
+    """Recognize the event's shape; return its source, its records and its window.
+
+    Raises:
+        EventError: the event is not a batch of stream records of any known shape.
+    """
+    if isinstance(event, list):
+        if event and isinstance(event[0], dict) and "kinesis" in event[0]:
+            return KINESIS, event, None
+        return PipesSource("EventBridge Pipes", pipes_identifier), event, None
+    if not isinstance(event, dict):
+        raise EventError(
+            f"expected a DynamoDB stream event ({{'Records': [...]}}), got {type(event).__name__}"
+        )
+    records = event.get("Records")
+    if not isinstance(records, list):
+        keys = ", ".join(sorted(map(str, event))[:8]) or "none"
+        raise EventError(
+            "expected a DynamoDB stream event with a 'Records' list; this event has the keys "
+            f"{keys}. Is the function triggered by something other than a stream?"
+        )
+    window = Window(event) if "window" in event else None
+    if records and isinstance(records[0], dict) and "kinesis" in records[0]:
+        return KINESIS, records, window
+    return DYNAMODB_STREAMS, records, window
+
+
+def _require_identifier(identifier: Any, raw: Any, field: str) -> str:
+    if isinstance(identifier, str) and identifier:
+        return identifier
+    event_id = raw.get("eventID") if isinstance(raw, dict) else None
+    raise RecordError(
+        f"record has no {field}, so a failure of it could not be reported to Lambda; "
+        "the whole batch fails instead",
+        event_id=event_id if isinstance(event_id, str) else None,
+    )

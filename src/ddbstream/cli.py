@@ -1,0 +1,310 @@
+"""The ``ddbstream`` command: run an app locally, list its routes, export its filters.
+
+HANDLER is what Lambda's handler setting says (``lambda_function.handler``), resolved the way
+the Lambda Python runtime resolves it, or ``path/to/file.py:app``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._app import App
+from .errors import DdbStreamError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ._batch import Outcome
+
+__all__ = ["load_app", "main"]
+
+
+class CommandError(Exception):
+    """A problem to print as one line, with exit status 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    try:
+        return int(arguments.command(arguments))
+    except CommandError as problem:
+        print(f"ddbstream: {problem}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ddbstream",
+        description="Run and inspect ddbstream apps (DynamoDB Streams handlers for Lambda).",
+    )
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    handler_help = (
+        "Lambda's handler setting, e.g. lambda_function.handler (module.attribute, imported "
+        "from the current directory as Lambda does), or path/to/file.py:app"
+    )
+
+    invoke = commands.add_parser(
+        "invoke",
+        help="run the app on an event file and print what happened to each record",
+        description="Run the app on EVENT (a JSON file, - for standard input) as Lambda would, "
+        "and print one line per record. Exits 1 when a record failed.",
+    )
+    invoke.add_argument("handler", metavar="HANDLER", help=handler_help)
+    invoke.add_argument("event", metavar="EVENT", help="the event as JSON: a file, or -")
+    invoke.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="pretend the invocation has this long in all (exercises the time guard)",
+    )
+    invoke.set_defaults(command=_invoke)
+
+    routes = commands.add_parser("routes", help="list the app's routes in the order they run")
+    routes.add_argument("handler", metavar="HANDLER", help=handler_help)
+    routes.set_defaults(command=_routes)
+    return parser
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def _invoke(arguments: argparse.Namespace) -> int:
+    app = load_app(arguments.handler)
+    event = _read_json(arguments.event)
+    context = _Context(arguments.timeout) if arguments.timeout is not None else None
+    try:
+        outcome = app.process(event, context)
+    except DdbStreamError as problem:  # the event as a whole is unusable
+        raise CommandError(str(problem)) from None
+    _print_outcome(outcome, len(_records_of(event)))
+    if outcome.error is not None:
+        import traceback
+
+        print(file=sys.stderr)
+        traceback.print_exception(outcome.error, file=sys.stderr)
+    if app.report_batch_item_failures or not outcome.failures:
+        response: dict[str, Any] = {"batchItemFailures": outcome.failures}
+        if app.window is not None:
+            response["state"] = app.window.state
+        print(f"\nresponse: {json.dumps(response)}")
+    else:
+        print(
+            "\nthe handler raises (report_batch_item_failures is off): Lambda would retry the "
+            "whole batch"
+        )
+    return 1 if outcome.failures else 0
+
+
+def _routes(arguments: argparse.Namespace) -> int:
+    app = load_app(arguments.handler)
+    rows = [("#", "events", "route", "filters", "defined at")]
+    for number, route in enumerate(app.routes, start=1):
+        filters = ", ".join(f"{key}={value!r}" for key, value in route.filters.items())
+        rows.append(
+            (
+                str(number),
+                ",".join(sorted(route.events)),
+                route.name,
+                filters or "-",
+                _location(route.handler),
+            )
+        )
+    for fallback in app._fallbacks:
+        rows.append(
+            (
+                "-",
+                "unmatched",
+                getattr(fallback, "__qualname__", repr(fallback)),
+                "-",
+                _location(fallback),
+            )
+        )
+    if len(rows) == 1:
+        print("no routes")
+        return 0
+    _print_table(rows)
+    return 0
+
+
+# --- finding the app -------------------------------------------------------------------------
+
+
+def load_app(spec: str) -> App:
+    """Find the App that HANDLER refers to.
+
+    Raises:
+        CommandError: the module or attribute does not exist or is not a ddbstream app.
+    """
+    if ":" in spec and (spec.split(":", 1)[0].endswith(".py") or os.sep in spec or "/" in spec):
+        path_text, _, attribute = spec.rpartition(":")
+        target = _attribute(_import_file(Path(path_text)), attribute, spec)
+    else:
+        target = _import_lambda_handler(spec)
+    if isinstance(target, App):
+        return target
+    app = getattr(target, "app", None)
+    if isinstance(app, App):
+        return app
+    raise CommandError(
+        f"{spec} is {target!r}, not a ddbstream App or its handler "
+        "(export `handler = app.handler` with app = ddbstream.App())"
+    )
+
+
+def _import_lambda_handler(setting: str) -> Any:
+    """Resolve the way Lambda's Python runtime does: split at the last dot, import the left."""
+    module_name, dot, attribute = setting.rpartition(".")
+    if not dot or not module_name or not attribute:
+        raise CommandError(
+            f"{setting!r} is not a Lambda handler setting: write module.function, e.g. "
+            "lambda_function.handler, or path/to/file.py:app"
+        )
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # Lambda imports from the task root, the cwd here
+    try:
+        module = importlib.import_module(module_name.replace("/", "."))
+    except ModuleNotFoundError as error:
+        parent = module_name.split(".")[0]
+        if "." in module_name and error.name != parent and _module_exists(parent):
+            raise CommandError(
+                f"Lambda would fail on the handler setting {setting!r}: it splits the setting "
+                f"at its last dot and imports {module_name!r} as a module, which does not "
+                f"exist. Put `handler = app.handler` in {parent}.py and set the handler to "
+                f"{parent}.handler"
+            ) from None
+        raise CommandError(
+            f"cannot import module {module_name!r} for handler {setting!r}: {error} "
+            f"(run from the folder that holds {module_name.replace('.', '/')}.py)"
+        ) from None
+    return _attribute(module, attribute, setting)
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _import_file(path: Path) -> Any:
+    if not path.is_file():
+        raise CommandError(f"no such file: {path}")
+    directory = str(path.resolve().parent)
+    if directory not in sys.path:
+        sys.path.insert(0, directory)  # so the file's own sibling imports work, as in Lambda
+    name = f"_ddbstream_cli_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise CommandError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _attribute(module: Any, attribute: str, spec: str) -> Any:
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        found = [name for name, value in vars(module).items() if isinstance(value, App)]
+        hint = f"; it has the App {', '.join(found)}" if found else ""
+        raise CommandError(
+            f"{spec}: module {module.__name__} has no attribute {attribute!r}{hint}"
+        ) from None
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def _print_outcome(outcome: Outcome, total: int) -> None:
+    failed = {failure["itemIdentifier"] for failure in outcome.failures}
+    routes_by_record: dict[int, list[str]] = {}
+    for record, name in outcome.ran:
+        routes_by_record.setdefault(id(record), []).append(name)
+    rows = [("#", "eventID", "event", "sequence number", "outcome", "routes run")]
+    for number, record in enumerate(outcome.records, start=1):
+        ran = routes_by_record.get(id(record), [])
+        status = "ok" if ran else "ok (no route)"
+        if record.sequence_number in failed:
+            status = "FAILED"
+        rows.append(
+            (
+                str(number),
+                str(record.event_id),
+                record.event_name,
+                str(record.sequence_number),
+                status,
+                ", ".join(ran) or "-",
+            )
+        )
+    started = len(outcome.records)
+    if outcome.error is not None and started == outcome.processed:
+        # The record failed before it could be read (malformed): it has no Record.
+        rows.append((str(started + 1), "?", "?", next(iter(failed), "?"), "FAILED", "-"))
+        started += 1
+    for number in range(started + 1, total + 1):
+        rows.append((str(number), "", "", "", "not run", "-"))
+    _print_table(rows)
+    summary = f"\n{outcome.processed} of {total} records processed"
+    if outcome.failures:
+        summary += f", {len(outcome.failures)} reported as failed"
+    print(summary)
+
+
+def _print_table(rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+def _location(function: Any) -> str:
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return "-"
+    try:
+        filename = os.path.relpath(code.co_filename)
+    except ValueError:  # pragma: no cover - another drive on Windows
+        filename = code.co_filename
+    return f"{filename}:{code.co_firstlineno}"
+
+
+def _read_json(source: str) -> Any:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"cannot read the event: {error}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CommandError(f"{source} is not JSON: {error}") from None
+
+
+def _records_of(event: Any) -> list[Any]:
+    if isinstance(event, list):
+        return event
+    records = event.get("Records") if isinstance(event, dict) else None
+    return records if isinstance(records, list) else []
+
+
+class _Context:
+    """A stand-in for Lambda's context with a deadline, for ``invoke --timeout``."""
+
+    def __init__(self, seconds: float) -> None:
+        self._deadline = time.monotonic() + seconds
+        self.function_name = "ddbstream-invoke"
+        self.aws_request_id = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))

@@ -1,0 +1,120 @@
+"""The exceptions ddbstream raises, all under :class:`DdbStreamError`.
+
+Exceptions raised by your own handlers are never wrapped: they keep their type, and ddbstream
+only adds a note naming the record they failed on.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DdbStreamError",
+    "DecodeError",
+    "EventError",
+    "MissingImageError",
+    "OutOfTimeError",
+    "RecordError",
+    "SetupError",
+]
+
+
+class DdbStreamError(Exception):
+    """Base class of every exception ddbstream raises itself."""
+
+
+class SetupError(DdbStreamError):
+    """A route, filter or option cannot be valid; raised when it is registered."""
+
+
+class EventError(DdbStreamError):
+    """The event handed to ``app.handler`` is not a batch of stream records at all."""
+
+
+class RecordError(DdbStreamError):
+    """One record of the batch is malformed or cannot be processed.
+
+    Attributes:
+        event_id: the record's ``eventID``, when it has one.
+        sequence_number: the record's sequence number, when it has one.
+    """
+
+    def __init__(
+        self, message: str, *, event_id: str | None = None, sequence_number: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.event_id = event_id
+        self.sequence_number = sequence_number
+
+    def __str__(self) -> str:
+        where = describe_record(self.event_id, self.sequence_number)
+        return f"{self.message} ({where})" if where else self.message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild_record_error,
+            (type(self), self.message, self.event_id, self.sequence_number),
+        )
+
+
+class DecodeError(RecordError):
+    """A DynamoDB JSON value cannot be decoded.
+
+    Attributes:
+        path: where the value sits, as ``NewImage.address.zip`` or ``OldImage.items[2]``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str = "",
+        event_id: str | None = None,
+        sequence_number: str | None = None,
+    ) -> None:
+        self.path = path
+        super().__init__(
+            f"{path}: {message}" if path else message,
+            event_id=event_id,
+            sequence_number=sequence_number,
+        )
+        self.reason = message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild_decode_error,
+            (self.reason, self.path, self.event_id, self.sequence_number),
+        )
+
+
+class MissingImageError(RecordError):
+    """A route or ``record.diff`` needs an image that the stream's view type does not carry."""
+
+
+class OutOfTimeError(DdbStreamError):
+    """The Lambda invocation had too little time left to start the next record.
+
+    Raised only when ``report_batch_item_failures`` is off; with it on, the remaining records are
+    reported as failures instead, so Lambda redelivers them.
+    """
+
+
+def describe_record(event_id: str | None, sequence_number: str | None) -> str:
+    """Name a record the way every message does: ``eventID 'x', SequenceNumber '1'``."""
+    parts = []
+    if event_id is not None:
+        parts.append(f"eventID {event_id!r}")
+    if sequence_number is not None:
+        parts.append(f"SequenceNumber {sequence_number!r}")
+    return ", ".join(parts)
+
+
+def _rebuild_record_error(
+    cls: type[RecordError], message: str, event_id: str | None, sequence_number: str | None
+) -> RecordError:
+    return cls(message, event_id=event_id, sequence_number=sequence_number)
+
+
+def _rebuild_decode_error(
+    reason: str, path: str, event_id: str | None, sequence_number: str | None
+) -> DecodeError:
+    return DecodeError(reason, path=path, event_id=event_id, sequence_number=sequence_number)
