@@ -114,6 +114,18 @@ class App(Router):
         self._fallbacks.append(func)
         return func
 
+    def filter_criteria(self) -> dict[str, list[dict[str, str]]]:
+        """Lambda ``FilterCriteria`` that let through every record some route would run.
+
+        Put it on the event source mapping so that records no route wants never invoke (or
+        bill) the function. It is sound, never stricter than the routes: what a Lambda pattern
+        cannot express (numbers by value, ``changed=``, ``~``...) widens it. At most 5 filters
+        of at most 4,096 characters each, as Lambda requires.
+        """
+        from ._criteria import filter_criteria  # only the CLI and deploy scripts need it
+
+        return filter_criteria(self.routes, has_fallback=bool(self._fallbacks))
+
     # --- running --------------------------------------------------------------------------
 
     def process(self, event: Any, context: LambdaContext | None = None) -> Outcome:

@@ -1,0 +1,63 @@
+"""Fixtures shared by every test module."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from ddbstream import App
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = Path(__file__).resolve().parent / "events"
+"""Our own sample events."""
+PUBLIC_FIXTURES = EVENTS / "public"
+"""Sample events published by AWS and others, with boto3's decoding (see SOURCES.md there)."""
+DOCS_EXAMPLES = ROOT / "docs" / "examples"
+
+LoadEvent = Callable[[str], Any]
+LoadExample = Callable[[str], ModuleType]
+
+
+@pytest.fixture
+def app() -> App:
+    """A fresh App with default options."""
+    return App()
+
+
+@pytest.fixture
+def load_event() -> LoadEvent:
+    """Load an event by file name from tests/events/, else from the shared public fixtures."""
+
+    def load(name: str) -> Any:
+        for folder in (EVENTS, PUBLIC_FIXTURES):
+            path = folder / name
+            if path.exists():
+                return json.loads(path.read_text(encoding="utf-8"))
+        raise FileNotFoundError(name)
+
+    return load
+
+
+@pytest.fixture
+def load_example() -> LoadExample:
+    """Import docs/examples/NAME.py as a fresh module (so each test gets its own app)."""
+
+    def load(name: str) -> ModuleType:
+        path = DOCS_EXAMPLES / f"{name}.py"
+        module_name = f"docs_example_{name}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    return load
