@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ._batch import run_batch
 from ._codec import Decoder
-from ._routing import Router, RouteTable
+from ._record import EVENT_NAMES
+from ._routing import Route, Router, RouteTable, is_coroutine_function
 from ._sources import PIPES_IDENTIFIERS, read_event
 from ._typing import overload
 from .errors import SetupError
@@ -16,12 +17,13 @@ if TYPE_CHECKING:
 
     from ._batch import Outcome
     from ._record import Record
-    from ._routing import Handler, HandlerT
+    from ._routing import HandlerT
     from ._sources import Window
     from ._typing import BatchResponse, LambdaContext, NumberParser
 
     ErrorHook: TypeAlias = "Callable[[Record, Exception], object]"
     ErrorHookT = TypeVar("ErrorHookT", bound=ErrorHook)
+    WindowHookT = TypeVar("WindowHookT", bound="Callable[[Window], object]")
 
 __all__ = ["App"]
 
@@ -41,6 +43,8 @@ class App(Router):
             :class:`~ddbstream.errors.OutOfTimeError`) so no record is cut off half-way.
         pipes_identifier: the field EventBridge Pipes batches are reported by,
             ``"eventID"`` (default) or ``"SequenceNumber"``.
+        max_concurrency: with ``async def`` handlers, how many records (of different item
+            keys) may run at once; records of one key always run one after another.
     """
 
     def __init__(
@@ -50,6 +54,7 @@ class App(Router):
         parse_number: NumberParser | None = None,
         min_remaining_ms: int = 1000,
         pipes_identifier: str = "eventID",
+        max_concurrency: int = 10,
     ) -> None:
         super().__init__()
         if parse_number is not None and not callable(parse_number):
@@ -58,12 +63,16 @@ class App(Router):
             raise SetupError(f"pipes_identifier must be one of {PIPES_IDENTIFIERS}")
         if not isinstance(min_remaining_ms, int) or min_remaining_ms < 0:
             raise SetupError(f"min_remaining_ms must be a whole number >= 0: {min_remaining_ms!r}")
+        if not isinstance(max_concurrency, int) or max_concurrency < 1:
+            raise SetupError(f"max_concurrency must be a whole number >= 1: {max_concurrency!r}")
+        self.max_concurrency = max_concurrency
         self.report_batch_item_failures = bool(report_batch_item_failures)
         self.min_remaining_ms = min_remaining_ms
         self.pipes_identifier = pipes_identifier
         self._decoder = Decoder(parse_number)
         self._error_hooks: list[tuple[type[Exception], ErrorHook]] = []
-        self._fallbacks: list[Handler] = []
+        self._fallbacks: list[Route] = []
+        self._window_end_hooks: list[Callable[[Window], object]] = []
         self._table: RouteTable | None = None
         self.window: Window | None = None
         """The tumbling window of the invocation in progress, when the event has one."""
@@ -104,15 +113,33 @@ class App(Router):
             raise SetupError(f"on_error takes an exception class, got {exception!r}")
         if not callable(hook):
             raise SetupError(f"an error hook must be callable, got {hook!r}")
+        if is_coroutine_function(hook):
+            raise SetupError(f"error hooks are plain functions, not async def: {hook!r}")
         self._error_hooks.append((exception, hook))
 
     def on_unmatched(self, func: HandlerT, /) -> HandlerT:
         """Register a fallback for records that no route matched (all event names)."""
         self._ensure_open("on_unmatched")
-        if not callable(func):
-            raise SetupError(f"a fallback must be callable, got {func!r}")
-        self._fallbacks.append(func)
+        self._fallbacks.append(Route(func, events=EVENT_NAMES))
         return func
+
+    @property
+    def fallbacks(self) -> tuple[Route, ...]:
+        """The routes registered with :meth:`on_unmatched`, in order."""
+        return tuple(self._fallbacks)
+
+    def on_window_end(self, hook: WindowHookT, /) -> WindowHookT:
+        """Register a hook called with the :class:`~ddbstream.Window` at its final invocation.
+
+        Tumbling windows only: it runs once the last batch of the window has been processed
+        without failure (``window.is_final``), before the state is returned for the last time.
+        It may be an ``async def``. If it raises, the invocation fails and Lambda retries it.
+        """
+        self._ensure_open("on_window_end")
+        if not callable(hook):
+            raise SetupError(f"a window hook must be callable, got {hook!r}")
+        self._window_end_hooks.append(hook)
+        return hook
 
     def filter_criteria(self) -> dict[str, list[dict[str, str]]]:
         """Lambda ``FilterCriteria`` that let through every record some route would run.
@@ -156,8 +183,11 @@ class App(Router):
             """Lambda entry point: process a batch, return ``{"batchItemFailures": [...]}``."""
             outcome = app._run(event, context, report_failures=app.report_batch_item_failures)
             response: BatchResponse = {"batchItemFailures": outcome.failures}
-            if app.window is not None:
-                response["state"] = app.window.state
+            window = app.window
+            if window is not None:
+                if window.is_final and not outcome.failures:
+                    app._end_window(window)
+                response["state"] = window.state
             return response
 
         handler.__qualname__ = f"{type(self).__name__}.handler"
@@ -178,33 +208,59 @@ class App(Router):
         source, raws, window = read_event(event, self.pipes_identifier)
         self.window = window
         by_event = table.by_event
-        fallbacks = self._fallbacks
+        fallbacks = table.fallbacks
         on_failure = self._on_failure
 
-        def process(record: Record) -> None:
+        def select(record: Record) -> tuple[Route, ...] | list[Route]:
+            """The routes to run: every match, in order, else the fallbacks."""
             if trace is not None:
                 trace(record, None)
-            matched = False
+            selected = []
+            # All filters before any handler: a filter that fails, fails the record before
+            # any of its handlers has run.
             for route in by_event[record.event_name]:
                 try:
-                    if not route.matches(record):
-                        continue
-                    matched = True
-                    if trace is not None:
-                        trace(record, route.name)
-                    route.handler(record)
+                    if route.matches(record):
+                        selected.append(route)
                 except Exception as error:
-                    matched = True
                     on_failure(record, error)
-            if not matched:
-                for fallback in fallbacks:
-                    try:
-                        if trace is not None:
-                            trace(record, "(unmatched) " + getattr(fallback, "__qualname__", "?"))
-                        fallback(record)
-                    except Exception as error:
-                        on_failure(record, error)
+            return selected or fallbacks
 
+        def process(record: Record) -> None:
+            for route in select(record):
+                if trace is not None:
+                    trace(record, route.name)
+                try:
+                    result = route.handler(record)
+                    if result is not None and hasattr(result, "__await__"):
+                        _refuse_awaitable(route, result)
+                except Exception as error:
+                    on_failure(record, error)
+
+        async def process_async(record: Record) -> None:
+            for route in select(record):
+                if trace is not None:
+                    trace(record, route.name)
+                try:
+                    result = route.handler(record)
+                    if route.is_async:
+                        await result  # type: ignore[misc]
+                except Exception as error:
+                    on_failure(record, error)
+
+        if table.has_async:
+            from ._concurrency import run_batch_async  # asyncio costs a cold start; load on use
+
+            return run_batch_async(
+                raws,
+                source,
+                self._decoder,
+                process_async,
+                report_failures=report_failures,
+                context=context,
+                min_remaining_ms=self.min_remaining_ms,
+                max_concurrency=self.max_concurrency,
+            )
         return run_batch(
             raws,
             source,
@@ -215,6 +271,14 @@ class App(Router):
             min_remaining_ms=self.min_remaining_ms,
         )
 
+    def _end_window(self, window: Window) -> None:
+        for hook in self._window_end_hooks:
+            result = hook(window)
+            if result is not None and hasattr(result, "__await__"):
+                import asyncio  # only for async hooks: asyncio costs a cold start
+
+                asyncio.run(_wait_for(result))
+
     def _on_failure(self, record: Record, error: Exception) -> None:
         for exception, hook in self._error_hooks:
             if isinstance(error, exception):
@@ -224,8 +288,22 @@ class App(Router):
 
     def _start(self) -> RouteTable:
         self._freeze(f"{type(self).__name__}.handler")
-        table = self._table = RouteTable(self.routes)
+        table = self._table = RouteTable(self.routes, self._fallbacks)
         return table
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} with {len(self.routes)} routes>"
+
+
+def _refuse_awaitable(route: Route, result: Any) -> None:
+    close = getattr(result, "close", None)
+    if callable(close):
+        close()  # no "coroutine was never awaited" warning on top of the error
+    raise TypeError(
+        f"route {route.name!r} returned an awaitable, but ddbstream did not recognise its handler "
+        "as async; define it with `async def` (callable objects need an `async def __call__`)"
+    )
+
+
+async def _wait_for(awaitable: Any) -> None:
+    await awaitable

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ._sources import Source
     from ._typing import BatchItemFailure, LambdaContext
 
-__all__ = ["Outcome", "run_batch"]
+__all__ = ["Outcome", "add_note", "clock", "describe", "log_failure", "run_batch"]
 
 
 class Outcome:
@@ -75,7 +75,7 @@ def run_batch(
     # Every identifier first: a record that could not be reported must fail the batch before
     # any record runs, or the retry would run those records twice.
     identifiers = [source.identifier(raw) for raw in raws]
-    remaining_ms = _clock(context)
+    remaining_ms = clock(context)
     for index, raw in enumerate(raws):
         identifier = identifiers[index]
         if remaining_ms is not None and remaining_ms() < min_remaining_ms:
@@ -92,25 +92,25 @@ def run_batch(
             process(source.record(raw, decoder, identifier))
         except Exception as error:
             position = f"record {index + 1} of {len(raws)}"
-            _add_note(error, f"ddbstream: {position} failed, {_describe(raw, identifier)}")
+            add_note(error, f"ddbstream: {position} failed, {describe(raw, identifier)}")
             if not report_failures:
                 raise
-            _log_failure(error, identifier)
+            log_failure(error, identifier)
             return Outcome(index, [{"itemIdentifier": identifier}], error)
     return Outcome(len(raws), [], None)
 
 
-def _clock(context: Any) -> Callable[[], int] | None:
+def clock(context: Any) -> Callable[[], int] | None:
     method = getattr(context, "get_remaining_time_in_millis", None)
     return method if callable(method) else None
 
 
-def _describe(raw: Any, identifier: str) -> str:
+def describe(raw: Any, identifier: str) -> str:
     event_id = raw.get("eventID") if isinstance(raw, dict) else None
     return describe_record(event_id if isinstance(event_id, str) else None, identifier)
 
 
-def _add_note(error: BaseException, note: str) -> None:
+def add_note(error: BaseException, note: str) -> None:
     if sys.version_info >= (3, 11):
         error.add_note(note)
     else:  # pragma: no cover - Python 3.10 has no add_note; the attribute is what it reads
@@ -121,7 +121,7 @@ def _add_note(error: BaseException, note: str) -> None:
             error.__notes__ = [note]  # type: ignore[attr-defined]
 
 
-def _log_failure(error: BaseException, identifier: str) -> None:
+def log_failure(error: BaseException, identifier: str) -> None:
     """Failures that are reported, not raised, would leave no trace in CloudWatch otherwise."""
     import logging
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     Names: TypeAlias = "str | Iterable[str]"
     RecordTest: TypeAlias = "Callable[[Record], bool]"
 
-__all__ = ["Route", "Router"]
+__all__ = ["Route", "RouteTable", "Router", "is_coroutine_function"]
 
 _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect at start-up
 
@@ -352,16 +352,42 @@ class Router:
 
 
 class RouteTable:
-    """Routes by event name, built once when the app starts: O(1) lookup per record."""
+    """Routes by event name, built once when the app starts: O(1) lookup per record.
 
-    __slots__ = ("by_event",)
+    Attributes:
+        by_event: event name -> the routes for it, in order.
+        fallbacks: the routes to run when no route matched.
+        has_async: whether any route or fallback is an ``async def``.
+    """
 
-    def __init__(self, routes: Iterable[Route]) -> None:
+    __slots__ = ("by_event", "fallbacks", "has_async")
+
+    def __init__(self, routes: Iterable[Route], fallbacks: Iterable[Route] = ()) -> None:
         by_event: dict[str, list[Route]] = {event: [] for event in EVENT_NAMES}
-        for route in routes:
+        every_route = list(routes)
+        for route in every_route:
             for event in route.events:
                 by_event[event].append(route)
         self.by_event = {event: tuple(found) for event, found in by_event.items()}
+        self.fallbacks = tuple(fallbacks)
+        self.has_async = any(route.is_async for route in (*every_route, *self.fallbacks))
+
+
+def is_coroutine_function(function: object) -> bool:
+    """``inspect.iscoroutinefunction`` without importing inspect (a cold-start cost).
+
+    Also sees through ``functools.partial`` and callable objects with an ``async def __call__``.
+    """
+    while True:
+        wrapped = getattr(function, "func", None)  # functools.partial
+        if wrapped is None or not callable(wrapped):
+            break
+        function = wrapped
+    code = getattr(function, "__code__", None)
+    if code is None:
+        call = getattr(type(function), "__call__", None)  # noqa: B004 - its code, not callability
+        code = getattr(call, "__code__", None)
+    return bool(getattr(code, "co_flags", 0) & _CO_COROUTINE)
 
 
 # --- filters ---------------------------------------------------------------------------------

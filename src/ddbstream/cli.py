@@ -72,6 +72,50 @@ def _parser() -> argparse.ArgumentParser:
     routes = commands.add_parser("routes", help="list the app's routes in the order they run")
     routes.add_argument("handler", metavar="HANDLER", help=handler_help)
     routes.set_defaults(command=_routes)
+
+    tail = commands.add_parser(
+        "tail",
+        help="run the app on a live table's stream (boto3), printing a line per record",
+        description="Follow the stream of table NAME and run the app on its records in "
+        "Lambda's event shape, retrying failed batches as Lambda would, until Ctrl-C. "
+        "Needs boto3: pip install 'ddbstream[aws]'.",
+    )
+    tail.add_argument("handler", metavar="HANDLER", help=handler_help)
+    tail.add_argument("--table", required=True, metavar="NAME", help="the table to follow")
+    tail.add_argument(
+        "--endpoint-url", metavar="URL", help="e.g. http://127.0.0.1:5000 for moto_server"
+    )
+    tail.add_argument("--region", metavar="REGION", help="default: your AWS configuration")
+    tail.add_argument(
+        "--from",
+        dest="start",
+        choices=("trim-horizon", "latest"),
+        default="trim-horizon",
+        help="read every record the stream holds (default), or only new ones",
+    )
+    tail.add_argument(
+        "--batch-size", type=int, default=100, metavar="N", help="records per batch (1-1000)"
+    )
+    tail.add_argument(
+        "--poll-interval",
+        type=float,
+        default=0.5,
+        metavar="SECONDS",
+        help="pause between empty polls and before a retry (default 0.5)",
+    )
+    tail.add_argument(
+        "--max-retries",
+        type=int,
+        metavar="N",
+        help="give up on a failing batch after N retries (default: retry until Ctrl-C)",
+    )
+    tail.add_argument(
+        "--max-records", type=int, metavar="N", help="stop after N records were processed"
+    )
+    tail.add_argument(
+        "--idle-exit", type=float, metavar="SECONDS", help="stop after SECONDS without a record"
+    )
+    tail.set_defaults(command=_tail)
     return parser
 
 
@@ -119,14 +163,14 @@ def _routes(arguments: argparse.Namespace) -> int:
                 _location(route.handler),
             )
         )
-    for fallback in app._fallbacks:
+    for fallback in app.fallbacks:
         rows.append(
             (
                 "-",
                 "unmatched",
-                getattr(fallback, "__qualname__", repr(fallback)),
+                fallback.name,
                 "-",
-                _location(fallback),
+                _location(fallback.handler),
             )
         )
     if len(rows) == 1:
@@ -134,6 +178,30 @@ def _routes(arguments: argparse.Namespace) -> int:
         return 0
     _print_table(rows)
     return 0
+
+
+def _tail(arguments: argparse.Namespace) -> int:
+    from .tail import TailError, tail  # boto3 is imported there, only for this command
+
+    app = load_app(arguments.handler)
+    try:
+        return tail(
+            app,
+            table=arguments.table,
+            endpoint_url=arguments.endpoint_url,
+            region=arguments.region,
+            start=arguments.start,
+            batch_size=arguments.batch_size,
+            poll_interval=arguments.poll_interval,
+            max_retries=arguments.max_retries,
+            max_records=arguments.max_records,
+            idle_exit=arguments.idle_exit,
+        )
+    except TailError as problem:
+        raise CommandError(str(problem)) from None
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return 0
 
 
 # --- finding the app -------------------------------------------------------------------------
