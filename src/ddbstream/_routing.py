@@ -16,7 +16,7 @@ from .errors import SetupError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterable, Iterator
-    from typing import Any, TypeAlias, TypeVar
+    from typing import Any, Protocol, TypeAlias, TypeVar
 
     from ._record import Record
     from ._typing import Image, RawImage
@@ -24,7 +24,12 @@ if TYPE_CHECKING:
 
     Handler: TypeAlias = "Callable[[Record], object]"
     HandlerT = TypeVar("HandlerT", bound=Handler)
-    Decorator: TypeAlias = "Callable[[HandlerT], HandlerT]"
+
+    class Decorator(Protocol):
+        """What ``@router.on_modify(...)`` returns: registers a handler, returns it as is."""
+
+        def __call__(self, func: HandlerT, /) -> HandlerT: ...
+
     ImageTest: TypeAlias = "Callable[[Image], object]"
     Where: TypeAlias = "Condition | dict[str, Any] | ImageTest | Any"
     """A condition, a dict (equality per key), a boto3 condition or a function of the image."""
@@ -66,10 +71,8 @@ class Route:
         if not callable(handler):
             raise SetupError(f"a handler must be callable, got {handler!r}")
         self.handler = handler
-        self.name = name or getattr(handler, "__qualname__", None) or repr(handler)
-        self.is_async = bool(
-            getattr(getattr(handler, "__code__", None), "co_flags", 0) & _CO_COROUTINE
-        )
+        self.name = name or _name_of(handler)
+        self.is_async = is_coroutine_function(handler)
         given = {
             "where": where,
             "new": new,
@@ -133,7 +136,7 @@ class Router:
         changed: Names | None = None,
         table: Names | None = None,
         name: str | None = None,
-    ) -> Decorator[HandlerT]: ...
+    ) -> Decorator: ...
 
     def on_insert(
         self,
@@ -145,7 +148,7 @@ class Router:
         changed: Names | None = None,
         table: Names | None = None,
         name: str | None = None,
-    ) -> HandlerT | Decorator[HandlerT]:
+    ) -> HandlerT | Decorator:
         """Register a handler for INSERT records (new items).
 
         Args:
@@ -157,7 +160,7 @@ class Router:
             name: the route's name in messages (default: the function's qualified name).
         """
         filters = {"where": where, "new": new, "changed": changed, "table": table, "name": name}
-        register: Decorator[HandlerT] = self._decorator(("INSERT",), filters)
+        register = self._decorator(("INSERT",), filters)
         return register if func is None else register(func)
 
     @overload
@@ -174,7 +177,7 @@ class Router:
         changed: Names | None = None,
         table: Names | None = None,
         name: str | None = None,
-    ) -> Decorator[HandlerT]: ...
+    ) -> Decorator: ...
 
     def on_modify(
         self,
@@ -187,7 +190,7 @@ class Router:
         changed: Names | None = None,
         table: Names | None = None,
         name: str | None = None,
-    ) -> HandlerT | Decorator[HandlerT]:
+    ) -> HandlerT | Decorator:
         """Register a handler for MODIFY records (updated items).
 
         Args:
@@ -201,7 +204,7 @@ class Router:
             name: the route's name in messages (default: the function's qualified name).
         """
         filters = {"where": where, "new": new, "old": old, "changed": changed, "table": table}
-        register: Decorator[HandlerT] = self._decorator(("MODIFY",), {**filters, "name": name})
+        register = self._decorator(("MODIFY",), {**filters, "name": name})
         return register if func is None else register(func)
 
     @overload
@@ -218,7 +221,7 @@ class Router:
         table: Names | None = None,
         ttl: bool | None = None,
         name: str | None = None,
-    ) -> Decorator[HandlerT]: ...
+    ) -> Decorator: ...
 
     def on_remove(
         self,
@@ -231,7 +234,7 @@ class Router:
         table: Names | None = None,
         ttl: bool | None = None,
         name: str | None = None,
-    ) -> HandlerT | Decorator[HandlerT]:
+    ) -> HandlerT | Decorator:
         """Register a handler for REMOVE records (deleted items).
 
         Args:
@@ -245,7 +248,7 @@ class Router:
             name: the route's name in messages (default: the function's qualified name).
         """
         filters = {"where": where, "old": old, "changed": changed, "table": table, "ttl": ttl}
-        register: Decorator[HandlerT] = self._decorator(("REMOVE",), {**filters, "name": name})
+        register = self._decorator(("REMOVE",), {**filters, "name": name})
         return register if func is None else register(func)
 
     def on(
@@ -258,7 +261,7 @@ class Router:
         table: Names | None = None,
         ttl: bool | None = None,
         name: str | None = None,
-    ) -> Decorator[HandlerT]:
+    ) -> Decorator:
         """Register a handler for the given event names (``"INSERT"``, ``"MODIFY"``, ``"REMOVE"``).
 
         ``@router.on("INSERT", "MODIFY", where=...)``; the filters are those of ``on_modify``
@@ -319,7 +322,7 @@ class Router:
 
     # --- internals ------------------------------------------------------------------------
 
-    def _decorator(self, events: Collection[str], options: dict[str, Any]) -> Decorator[HandlerT]:
+    def _decorator(self, events: Collection[str], options: dict[str, Any]) -> Decorator:
         def register(func: HandlerT) -> HandlerT:
             self.add_handler(func, events=events, **options)
             return func
@@ -371,6 +374,14 @@ class RouteTable:
         self.by_event = {event: tuple(found) for event, found in by_event.items()}
         self.fallbacks = tuple(fallbacks)
         self.has_async = any(route.is_async for route in (*every_route, *self.fallbacks))
+
+
+def _name_of(handler: object) -> str:
+    for candidate in (handler, getattr(handler, "func", None), type(handler)):
+        name = getattr(candidate, "__qualname__", None)
+        if isinstance(name, str):
+            return name
+    return repr(handler)  # pragma: no cover - type(handler) always has a __qualname__
 
 
 def is_coroutine_function(function: object) -> bool:
