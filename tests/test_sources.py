@@ -343,3 +343,35 @@ class TestEventShapes:
         """The message names the keys the event has, to hint at the wrong trigger."""
         with pytest.raises(EventError, match="Is the function triggered by something"):
             app.handler({"detail-type": "x", "source": "aws.events"}, None)
+
+
+class TestDocsExamples:
+    def test_window_example_counts_and_publishes(self, load_example: Any) -> None:
+        """docs/examples/sources_window.py counts orders and publishes at the window's end."""
+        example = load_example("sources_window")
+        order = stream_record(1)
+        order["dynamodb"]["NewImage"]["type"] = {"S": "ORDER"}
+        other = stream_record(2)
+
+        first = example.handler(window_event([order, other]), None)
+        last = example.handler(window_event([], state=first["state"], final=True), None)
+
+        assert first == {"batchItemFailures": [], "state": {"orders": 1}}
+        assert last["state"] == {"orders": 1}
+        assert example.published == [{"window": "2026-01-01T00:00:00Z", "orders": 1}]
+
+    def test_async_example_posts_each_status_change(self, load_example: Any) -> None:
+        """docs/examples/sources_async.py sends one webhook per changed status."""
+        example = load_example("sources_async")
+        changes = []
+        for number, (old, new) in enumerate([("NEW", "PAID"), ("PAID", "PAID"), ("A", "B")]):
+            change = stream_record(number, key=f"order-{number}", event_name="MODIFY")
+            change["dynamodb"]["StreamViewType"] = "NEW_AND_OLD_IMAGES"
+            change["dynamodb"]["OldImage"] = {"status": {"S": old}}
+            change["dynamodb"]["NewImage"] = {"status": {"S": new}}
+            changes.append(change)
+
+        response = example.handler({"Records": changes}, None)
+
+        assert response == {"batchItemFailures": []}
+        assert sorted(example.sent) == ["order-0:PAID", "order-2:B"]
