@@ -95,8 +95,13 @@ class App(Router):
         is handled: the record counts as done and its remaining handlers run. If it raises,
         the record stays failed.
         """
-        if isinstance(hook_or_exception, type) and issubclass(hook_or_exception, Exception):
+        if isinstance(hook_or_exception, type) and issubclass(hook_or_exception, BaseException):
             exception = hook_or_exception
+            if not issubclass(exception, Exception):  # KeyboardInterrupt, SystemExit...
+                raise SetupError(
+                    f"on_error takes a subclass of Exception, got {exception.__name__}: "
+                    "ddbstream lets other exceptions end the invocation"
+                )
 
             def register(hook: ErrorHookT) -> ErrorHookT:
                 self.add_error_handler(exception, hook)
@@ -141,17 +146,27 @@ class App(Router):
         self._window_end_hooks.append(hook)
         return hook
 
-    def filter_criteria(self) -> dict[str, list[dict[str, str]]]:
+    def filter_criteria(
+        self, *, region: str | None = None, account: str | None = None
+    ) -> dict[str, list[dict[str, str]]]:
         """Lambda ``FilterCriteria`` that let through every record some route would run.
 
         Put it on the event source mapping so that records no route wants never invoke (or
         bill) the function. It is sound, never stricter than the routes: what a Lambda pattern
         cannot express (numbers by value, ``changed=``, ``~``...) widens it. At most 5 filters
-        of at most 4,096 characters each, as Lambda requires.
+        of at most 4,096 characters each, as Lambda requires. ``{"Filters": []}`` means every
+        record is needed (a fallback, or a route without filters): Lambda then filters nothing.
+
+        Args:
+            region: the table's region and *account* its AWS account ID: with both,
+                ``table=`` filters become ``eventSourceARN`` prefixes.
+            account: see *region*.
         """
         from ._criteria import filter_criteria  # only the CLI and deploy scripts need it
 
-        return filter_criteria(self.routes, has_fallback=bool(self._fallbacks))
+        return filter_criteria(
+            self.routes, has_fallback=bool(self._fallbacks), region=region, account=account
+        )
 
     # --- running --------------------------------------------------------------------------
 
@@ -183,11 +198,8 @@ class App(Router):
             """Lambda entry point: process a batch, return ``{"batchItemFailures": [...]}``."""
             outcome = app._run(event, context, report_failures=app.report_batch_item_failures)
             response: BatchResponse = {"batchItemFailures": outcome.failures}
-            window = app.window
-            if window is not None:
-                if window.is_final and not outcome.failures:
-                    app._end_window(window)
-                response["state"] = window.state
+            if app.window is not None:
+                response["state"] = app.window.state
             return response
 
         handler.__qualname__ = f"{type(self).__name__}.handler"
@@ -251,7 +263,7 @@ class App(Router):
         if table.has_async:
             from ._concurrency import run_batch_async  # asyncio costs a cold start; load on use
 
-            return run_batch_async(
+            outcome = run_batch_async(
                 raws,
                 source,
                 self._decoder,
@@ -261,15 +273,19 @@ class App(Router):
                 min_remaining_ms=self.min_remaining_ms,
                 max_concurrency=self.max_concurrency,
             )
-        return run_batch(
-            raws,
-            source,
-            self._decoder,
-            process,
-            report_failures=report_failures,
-            context=context,
-            min_remaining_ms=self.min_remaining_ms,
-        )
+        else:
+            outcome = run_batch(
+                raws,
+                source,
+                self._decoder,
+                process,
+                report_failures=report_failures,
+                context=context,
+                min_remaining_ms=self.min_remaining_ms,
+            )
+        if window is not None and window.is_final and not outcome.failures:
+            self._end_window(window)
+        return outcome
 
     def _end_window(self, window: Window) -> None:
         for hook in self._window_end_hooks:

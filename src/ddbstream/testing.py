@@ -1,0 +1,617 @@
+"""Build realistic stream events from plain Python values, and run an app on them in tests.
+
+```python
+from ddbstream.testing import insert, modify, run
+
+result = run(app, insert({"pk": "order#1", "status": "NEW"}),
+             modify({"pk": "order#1", "status": "NEW"}, {"pk": "order#1", "status": "PAID"}))
+assert result.ran == ["welcome", "paid"]
+```
+
+The builders return exactly what Lambda delivers: DynamoDB JSON with numbers as strings and
+binary as base64 text, a 32-hex-digit ``eventID``, the stream ARN, a ``SizeBytes`` estimate
+computed as DynamoDB does, and sequence numbers that rise in the order records are built.
+Nothing here is imported by ``import ddbstream``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from datetime import datetime
+    from typing import Any
+
+    from ._app import App
+    from ._record import Record
+    from ._typing import BatchItemFailure, BatchResponse, LambdaContext
+
+__all__ = [
+    "RunResult",
+    "event",
+    "insert",
+    "kinesis_event",
+    "modify",
+    "pipes_event",
+    "remove",
+    "run",
+    "serialize",
+    "serialize_image",
+]
+
+ACCOUNT_ID = "123456789012"
+"""The AWS account in every ARN the builders make."""
+STREAM_LABEL = "2026-01-01T00:00:00.000"
+"""The stream label in every DynamoDB stream ARN the builders make."""
+VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+# Shaped like real ones (28 digits) and all of one width, so they rise as text too.
+_SEQUENCE_BASE = 4_421_584_500_000_000_017_450_439_000
+_KINESIS_SEQUENCE_BASE = 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_000
+_sequence = itertools.count(1)
+_kinesis_sequence = itertools.count(1)
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+def serialize(value: Any, *, path: str = "value") -> dict[str, Any]:
+    """Convert a plain Python value to DynamoDB JSON as a stream delivers it.
+
+    ``str`` -> ``S``; ``bool`` -> ``BOOL``; ``None`` -> ``NULL``; ``int``, ``float`` and
+    ``Decimal`` -> ``N`` (the text DynamoDB itself returns: ``1.50`` gives ``"1.5"``, ``1e3``
+    gives ``"1000"``); ``bytes`` -> ``B`` as base64 text; a ``set`` of strings, numbers or bytes
+    -> ``SS``, ``NS`` or ``BS`` (members sorted); ``list``/``tuple`` -> ``L``; ``dict`` -> ``M``.
+
+    Args:
+        value: the value to convert.
+        path: how error messages name the value.
+
+    Raises:
+        TypeError: a value (or a map key) has a type DynamoDB cannot store; the message names
+            its path, as ``new.address.zip``.
+        ValueError: a number DynamoDB refuses (NaN, infinity, more than 38 digits, out of
+            range) or an empty or mixed set.
+    """
+    if isinstance(value, str):
+        return {"S": value}
+    if value is True or value is False:
+        return {"BOOL": value}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, (int, float, Decimal)):
+        return {"N": _number(value, path)}
+    if isinstance(value, (bytes, bytearray)):
+        return {"B": _base64(value)}
+    if isinstance(value, dict):
+        return {"M": serialize_image(value, path=path)}
+    if isinstance(value, (list, tuple)):
+        return {"L": [serialize(item, path=f"{path}[{index}]") for index, item in enumerate(value)]}
+    if isinstance(value, (set, frozenset)):
+        return _set(value, path)
+    raise TypeError(
+        f"{path}: cannot store a {type(value).__name__} in DynamoDB ({value!r}). Use str, int, "
+        "float, Decimal, bool, None, bytes, a set, a list or a dict."
+    )
+
+
+def serialize_image(item: Mapping[str, Any], *, path: str = "image") -> dict[str, Any]:
+    """Convert a dict of attribute names to values into a DynamoDB JSON image.
+
+    Raises:
+        TypeError: *item* is not a dict with string keys, or a value cannot be stored.
+        ValueError: a value DynamoDB refuses (see :func:`serialize`).
+    """
+    if not isinstance(item, dict):
+        raise TypeError(f"{path}: expected a dict of attribute names to values, got {item!r}")
+    image: dict[str, Any] = {}
+    for name, value in item.items():
+        if not isinstance(name, str):
+            raise TypeError(f"{path}: attribute names must be strings, got {name!r}")
+        image[name] = serialize(value, path=f"{path}.{name}")
+    return image
+
+
+def _number(value: int | float | Decimal, path: str) -> str:
+    # repr gives the shortest text that reads back as the same float: 0.1 -> "0.1".
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():
+        raise ValueError(f"{path}: DynamoDB numbers are finite, got {value!r}")
+    if not number:
+        return "0"
+    number = _EXACT.normalize(number)
+    digits = len(number.as_tuple().digits)
+    if digits > 38:
+        raise ValueError(
+            f"{path}: DynamoDB keeps at most 38 significant digits, {value!r} has {digits}"
+        )
+    if not -130 <= number.adjusted() <= 125:
+        raise ValueError(
+            f"{path}: {value!r} is outside DynamoDB's number range (1E-130 to 9.9E+125)"
+        )
+    return format(number, "f")
+
+
+def _base64(value: bytes | bytearray) -> str:
+    import base64
+
+    return base64.b64encode(value).decode("ascii")
+
+
+def _set(value: set[Any] | frozenset[Any], path: str) -> dict[str, Any]:
+    if not value:
+        raise ValueError(f"{path}: DynamoDB has no empty sets; leave the attribute out instead")
+    kinds = {_set_kind(member, path) for member in value}
+    if len(kinds) > 1:
+        raise ValueError(
+            f"{path}: a set must hold only strings, only numbers or only bytes, got "
+            f"{', '.join(sorted(kinds))}"
+        )
+    (kind,) = kinds
+    if kind == "strings":
+        return {"SS": sorted(value)}
+    if kind == "bytes":
+        return {"BS": [_base64(member) for member in sorted(value)]}
+    # 1.0 and Decimal("1.00") are one DynamoDB number: keep it once.
+    texts = {_number(member, f"{path}[{member!r}]") for member in value}
+    return {"NS": sorted(texts, key=Decimal)}
+
+
+def _set_kind(member: Any, path: str) -> str:
+    if isinstance(member, str):
+        return "strings"
+    if isinstance(member, (bytes, bytearray)):
+        return "bytes"
+    if isinstance(member, (int, float, Decimal)) and not isinstance(member, bool):
+        return "numbers"
+    raise TypeError(
+        f"{path}: set members must be strings, numbers or bytes, got {type(member).__name__} "
+        f"({member!r})"
+    )
+
+
+def _size(value: Any) -> int:
+    """DynamoDB's size in bytes of a DynamoDB JSON value (its item-size rules)."""
+    ((tag, raw),) = value.items()
+    if tag == "S":
+        return len(raw.encode("utf-8"))
+    if tag == "N":
+        return _number_size(raw)
+    if tag == "B":
+        text: str = raw
+        return len(text) * 3 // 4 - text.count("=", -2)
+    if tag in ("BOOL", "NULL"):
+        return 1
+    if tag == "SS":
+        return sum(len(member.encode("utf-8")) for member in raw)
+    if tag == "NS":
+        return sum(map(_number_size, raw))
+    if tag == "BS":
+        return sum(_size({"B": member}) for member in raw)
+    if tag == "L":
+        return 3 + sum(1 + _size(item) for item in raw)
+    # M: 3 bytes, plus a byte, the name and the value for each entry.
+    return 3 + sum(1 + len(name.encode("utf-8")) + _size(item) for name, item in raw.items())
+
+
+def _image_size(image: Mapping[str, Any]) -> int:
+    return sum(len(name.encode("utf-8")) + _size(item) for name, item in image.items())
+
+
+def _number_size(text: str) -> int:
+    digits = text.lstrip("-").replace(".", "").strip("0") or "0"
+    return (len(digits) + 1) // 2 + 1 + text.startswith("-")
+
+
+# --- records ---------------------------------------------------------------------------------
+
+
+def insert(
+    new: Mapping[str, Any],
+    *,
+    table: str = "Table",
+    key_names: str | Sequence[str] | None = None,
+    view_type: str = "NEW_AND_OLD_IMAGES",
+    region: str = "us-east-1",
+    approximate_creation_time: datetime | None = None,
+) -> dict[str, Any]:
+    """Build the INSERT record a stream delivers when *new* is put into an empty slot.
+
+    Args:
+        new: the item written, as plain Python values.
+        table: the table's name (it appears in ``eventSourceARN``).
+        key_names: the key attribute names: one name or a (partition, sort) pair. Default
+            ``pk``, plus ``sk`` when the item has one.
+        view_type: the stream's ``StreamViewType``; it decides which images the record has.
+        region: the ``awsRegion``.
+        approximate_creation_time: when the change happened (aware); default now.
+
+    Returns:
+        One record, exactly as in the ``Records`` list Lambda hands the function.
+
+    Raises:
+        ValueError: a key attribute is missing or not a string, number or bytes; an unknown
+            view type.
+        TypeError: a value DynamoDB cannot store (the message names its path).
+    """
+    return _record(
+        "INSERT",
+        None,
+        new,
+        table=table,
+        key_names=key_names,
+        view_type=view_type,
+        region=region,
+        approximate_creation_time=approximate_creation_time,
+        ttl=False,
+    )
+
+
+def modify(
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    *,
+    table: str = "Table",
+    key_names: str | Sequence[str] | None = None,
+    view_type: str = "NEW_AND_OLD_IMAGES",
+    region: str = "us-east-1",
+    approximate_creation_time: datetime | None = None,
+) -> dict[str, Any]:
+    """Build the MODIFY record a stream delivers when *old* is replaced by *new*.
+
+    Both items must have the same key. Options as for :func:`insert`.
+    """
+    return _record(
+        "MODIFY",
+        old,
+        new,
+        table=table,
+        key_names=key_names,
+        view_type=view_type,
+        region=region,
+        approximate_creation_time=approximate_creation_time,
+        ttl=False,
+    )
+
+
+def remove(
+    old: Mapping[str, Any],
+    *,
+    ttl: bool = False,
+    table: str = "Table",
+    key_names: str | Sequence[str] | None = None,
+    view_type: str = "NEW_AND_OLD_IMAGES",
+    region: str = "us-east-1",
+    approximate_creation_time: datetime | None = None,
+) -> dict[str, Any]:
+    """Build the REMOVE record a stream delivers when *old* is deleted.
+
+    Args:
+        old: the item deleted.
+        ttl: make it a Time to Live expiry (DynamoDB's ``userIdentity`` is added), not a
+            delete by a client.
+
+    Other options as for :func:`insert`.
+    """
+    return _record(
+        "REMOVE",
+        old,
+        None,
+        table=table,
+        key_names=key_names,
+        view_type=view_type,
+        region=region,
+        approximate_creation_time=approximate_creation_time,
+        ttl=ttl,
+    )
+
+
+def _record(
+    event_name: str,
+    old: Mapping[str, Any] | None,
+    new: Mapping[str, Any] | None,
+    *,
+    table: str,
+    key_names: str | Sequence[str] | None,
+    view_type: str,
+    region: str,
+    approximate_creation_time: datetime | None,
+    ttl: bool,
+) -> dict[str, Any]:
+    import uuid
+
+    if view_type not in VIEW_TYPES:
+        raise ValueError(
+            f"unknown view_type {view_type!r}; expected one of {', '.join(VIEW_TYPES)}"
+        )
+    old_image = None if old is None else serialize_image(old, path="old")
+    new_image = None if new is None else serialize_image(new, path="new")
+    item = new if new is not None else old
+    assert item is not None
+    keys = _keys(item, key_names, "new" if new is not None else "old")
+    if old is not None and new is not None:
+        old_keys = _keys(old, tuple(keys), "old")
+        if old_keys != keys:
+            raise ValueError(
+                f"old and new must be the same item, but their keys differ: {old_keys!r} and "
+                f"{keys!r}"
+            )
+    body: dict[str, Any] = {
+        "ApproximateCreationDateTime": _epoch_seconds(approximate_creation_time),
+        "Keys": keys,
+    }
+    size = _image_size(keys)
+    if new_image is not None and view_type in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
+        body["NewImage"] = new_image
+        size += _image_size(new_image)
+    if old_image is not None and view_type in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
+        body["OldImage"] = old_image
+        size += _image_size(old_image)
+    body["SequenceNumber"] = _next_sequence_number()
+    body["SizeBytes"] = size
+    body["StreamViewType"] = view_type
+    record: dict[str, Any] = {
+        "eventID": uuid.uuid4().hex,
+        "eventName": event_name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": region,
+        "dynamodb": body,
+        "eventSourceARN": (
+            f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{table}/stream/{STREAM_LABEL}"
+        ),
+    }
+    if ttl:
+        record["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    return record
+
+
+def _keys(
+    item: Mapping[str, Any], key_names: str | Sequence[str] | None, which: str
+) -> dict[str, Any]:
+    if key_names is None:
+        names: tuple[str, ...] = ("pk", "sk") if "sk" in item else ("pk",)
+    elif isinstance(key_names, str):
+        names = (key_names,)
+    else:
+        names = tuple(key_names)
+    if not 1 <= len(names) <= 2:
+        raise ValueError(f"key_names must name one or two attributes, got {key_names!r}")
+    keys: dict[str, Any] = {}
+    for name in names:
+        if name not in item:
+            hint = "" if key_names is not None else ", or pass key_names=('orderId',)"
+            raise ValueError(
+                f"{which} has no key attribute {name!r}; its attributes are "
+                f"{', '.join(map(repr, item)) or 'none'}. Add it{hint}."
+            )
+        value = item[name]
+        if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal, bytes)):
+            raise ValueError(
+                f"{which}.{name}: a key attribute must be a string, number or bytes, got {value!r}"
+            )
+        keys[name] = serialize(value, path=f"{which}.{name}")
+    return keys
+
+
+def _epoch_seconds(when: datetime | None) -> float:
+    if when is None:
+        import time
+
+        return float(int(time.time()))
+    if when.tzinfo is None:
+        raise ValueError(
+            f"approximate_creation_time must be an aware datetime, got the naive {when!r}; "
+            "add tzinfo=timezone.utc"
+        )
+    return float(int(when.timestamp()))
+
+
+def _next_sequence_number() -> str:
+    return str(_SEQUENCE_BASE + next(_sequence))
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def event(*records: Mapping[str, Any]) -> dict[str, Any]:
+    """Wrap records into the DynamoDB Streams event Lambda passes to the handler.
+
+    Sequence numbers rise through the event, as in a shard. Records already in that order
+    (records built one after another, in the order built) keep their numbers; from the first
+    record out of order (or repeated) on, copies with fresh, higher numbers are used.
+    """
+    return {"Records": _in_order(records)}
+
+
+def pipes_event(*records: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Wrap records into the bare list EventBridge Pipes delivers (see :func:`event`)."""
+    return _in_order(records)
+
+
+def kinesis_event(*records: Mapping[str, Any], stream: str = "table-changes") -> dict[str, Any]:
+    """Wrap records into the event Lambda passes for Kinesis Data Streams for DynamoDB.
+
+    Each record's change travels as base64 JSON in ``kinesis.data``, with the ``tableName``
+    and the creation time in milliseconds; ``SequenceNumber`` and ``StreamViewType`` are not
+    carried (Kinesis has its own ``sequenceNumber``, rising through the event).
+
+    Args:
+        records: records made by :func:`insert`, :func:`modify` or :func:`remove`.
+        stream: the Kinesis data stream's name (it appears in ``eventSourceARN``).
+    """
+    import base64
+    import hashlib
+    import json
+    import uuid
+
+    from ._record import table_from_arn
+
+    wrapped: list[dict[str, Any]] = []
+    for record in records:
+        body = _body(record)
+        region = record.get("awsRegion", "us-east-1")
+        created = body.get("ApproximateCreationDateTime")
+        change_body: dict[str, Any] = {}
+        if created is None:  # a record edited by hand
+            arrival = _epoch_seconds(None)
+        else:
+            change_body["ApproximateCreationDateTime"] = int(created * 1000)
+            arrival = created + 0.25  # Kinesis receives it a moment after the change
+        for name in ("Keys", "NewImage", "OldImage"):
+            if name in body:
+                change_body[name] = body[name]
+        change_body["SizeBytes"] = body.get("SizeBytes", 0)
+        change = {
+            "awsRegion": region,
+            "eventID": str(uuid.uuid4()),
+            "eventName": record["eventName"],
+            "userIdentity": record.get("userIdentity"),
+            "recordFormat": "application/json",
+            "tableName": table_from_arn(record.get("eventSourceARN")) or "Table",
+            "dynamodb": change_body,
+            "eventSource": "aws:dynamodb",
+        }
+        sequence_number = str(_KINESIS_SEQUENCE_BASE + next(_kinesis_sequence))
+        key_text = json.dumps(body.get("Keys"), sort_keys=True).encode("utf-8")
+        wrapped.append(
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": hashlib.md5(key_text, usedforsecurity=False)
+                    .hexdigest()
+                    .upper(),
+                    "sequenceNumber": sequence_number,
+                    "data": base64.b64encode(json.dumps(change).encode("utf-8")).decode("ascii"),
+                    "approximateArrivalTimestamp": arrival,
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"shardId-000000000000:{sequence_number}",
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": f"arn:aws:iam::{ACCOUNT_ID}:role/lambda-role",
+                "awsRegion": region,
+                "eventSourceARN": f"arn:aws:kinesis:{region}:{ACCOUNT_ID}:stream/{stream}",
+            }
+        )
+    return {"Records": wrapped}
+
+
+def _body(record: Any) -> dict[str, Any]:
+    body = record.get("dynamodb") if isinstance(record, dict) else None
+    if not isinstance(body, dict) or not isinstance(body.get("SequenceNumber"), str):
+        raise TypeError(
+            f"expected a stream record made by insert(), modify() or remove(), got {record!r:.200}"
+        )
+    return body
+
+
+def _in_order(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    ordered: list[dict[str, Any]] = []
+    last = -1
+    for record in records:
+        body = _body(record)
+        number = int(body["SequenceNumber"])
+        if number <= last:
+            fresh = _next_sequence_number()
+            record = {**record, "dynamodb": {**body, "SequenceNumber": fresh}}
+            number = int(fresh)
+        ordered.append(dict(record))
+        last = number
+    return ordered
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+class RunResult:
+    """What :func:`run` saw: the routes that ran, and what the app reported.
+
+    Attributes:
+        ran: the names of the routes that ran (fallbacks included), in order, over all
+            records. A route's name is its function's ``__qualname__`` unless registered
+            with ``name=``.
+        ran_per_record: the same names, one list per record started (records after a failure
+            are not started).
+        records: the records started, as the handlers received them.
+        failures: the ``batchItemFailures`` entries: the first failed record, or every record
+            not started when time ran short.
+        error: the exception the failed record raised, or ``None``.
+        processed: how many records completed.
+    """
+
+    __slots__ = ("_app", "error", "failures", "processed", "ran", "ran_per_record", "records")
+
+    def __init__(self, app: App, event: Any, context: LambdaContext | None) -> None:
+        outcome = app.process(event, context)
+        self._app = app
+        self.records: list[Record] = outcome.records
+        self.failures: list[BatchItemFailure] = outcome.failures
+        self.error: BaseException | None = outcome.error
+        self.processed: int = outcome.processed
+        self.ran: list[str] = [name for _, name in outcome.ran]
+        by_record: dict[int, list[str]] = {id(record): [] for record in outcome.records}
+        for record, name in outcome.ran:
+            by_record[id(record)].append(name)
+        self.ran_per_record: list[list[str]] = list(by_record.values())
+
+    @property
+    def ok(self) -> bool:
+        """Whether every record completed: no failure, nothing left unstarted."""
+        return not self.failures and self.error is None
+
+    @property
+    def response(self) -> BatchResponse:
+        """What ``app.handler`` returns for this event, or raises the exception it would raise.
+
+        Without ``report_batch_item_failures`` a failure propagates, so reading this raises the
+        handler's exception (as ``app.handler`` would, for Lambda to retry the batch).
+        """
+        app = self._app
+        if self.failures and not app.report_batch_item_failures:
+            if self.error is not None:
+                raise self.error
+            from .errors import OutOfTimeError
+
+            raise OutOfTimeError(
+                f"less than {app.min_remaining_ms} ms of the invocation were left with "
+                f"{len(self.failures)} records to go"
+            )
+        response: BatchResponse = {"batchItemFailures": self.failures}
+        if app.window is not None:
+            response["state"] = app.window.state
+        return response
+
+    def __repr__(self) -> str:
+        return f"RunResult(ran={self.ran!r}, failures={self.failures!r}, error={self.error!r})"
+
+
+def run(app: App, *records: Any, context: LambdaContext | None = None) -> RunResult:
+    """Run *app* on records (or on one whole event) and return what ran and was reported.
+
+    Handlers really run, in order, and the batch stops at the first failure as it does in
+    Lambda; the exception is kept in the result rather than raised.
+
+    ```python
+    result = run(app, insert({"pk": "a"}), remove({"pk": "b"}))
+    assert result.ran == ["welcome", "goodbye"]
+    assert result.response == {"batchItemFailures": []}
+    ```
+
+    Args:
+        app: the app under test.
+        records: records made by :func:`insert`, :func:`modify` and :func:`remove` (wrapped
+            with :func:`event`), or a single whole event such as :func:`kinesis_event`'s.
+        context: the Lambda context, if the test needs one.
+    """
+    if len(records) == 1 and (
+        isinstance(records[0], list) or (isinstance(records[0], dict) and "Records" in records[0])
+    ):
+        whole = records[0]
+    else:
+        whole = event(*records)
+    return RunResult(app, whole, context)
