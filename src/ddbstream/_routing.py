@@ -11,7 +11,7 @@ from ._codec import EXACT_DECODER, same_value
 from ._record import EVENT_NAMES
 from ._typing import overload
 from .conditions import Condition, find, parse_path, to_condition
-from .errors import SetupError
+from .errors import DecodeError, SetupError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -267,6 +267,11 @@ class Router:
         ``@router.on("INSERT", "MODIFY", where=...)``; the filters are those of ``on_modify``
         plus ``ttl`` (only with ``"REMOVE"`` alone).
         """
+        if events and callable(events[0]):  # @app.on without arguments: would drop the handler
+            raise SetupError(
+                f"on() takes event names, not the handler {_name_of(events[0])!r}: write "
+                "@app.on('INSERT', 'MODIFY'), or use on_insert, on_modify or on_remove"
+            )
         filters = {"where": where, "new": new, "old": old, "changed": changed, "table": table}
         return self._decorator(events, {**filters, "ttl": ttl, "name": name})
 
@@ -288,7 +293,7 @@ class Router:
         Raises:
             SetupError: the handler or a filter cannot be valid, or the app already started.
         """
-        self._ensure_open("add_handler")
+        self._ensure_open("add_handler", name or _name_of(func))
         route = Route(
             func,
             events=events,
@@ -346,10 +351,11 @@ class Router:
         for router in self._all_routers():
             router._frozen_by = owner
 
-    def _ensure_open(self, method: str) -> None:
+    def _ensure_open(self, method: str, subject: str | None = None) -> None:
         if self._frozen_by is not None:
+            what = f"{method}() of {subject!r}" if subject is not None else f"{method}()"
             raise SetupError(
-                f"{method}() after {self._frozen_by} started handling events; register every "
+                f"{what} after {self._frozen_by} started handling events; register every "
                 f"route at import time, before the first invocation"
             )
 
@@ -410,10 +416,17 @@ def _event_names(events: Collection[str]) -> frozenset[str]:
     names = frozenset(events)
     if not names:
         raise ValueError("no event names given; use 'INSERT', 'MODIFY' and/or 'REMOVE'")
-    unknown = sorted(map(repr, names - EVENT_NAMES))
+    unknown = sorted(names - EVENT_NAMES, key=repr)
     if unknown:
+        import difflib  # only on this error path: it costs a cold start otherwise
+
+        known = sorted(EVENT_NAMES)
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(str(name).upper(), known, n=1, cutoff=0.5)
+            hints.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
         raise ValueError(
-            f"unknown event name {', '.join(unknown)}; use 'INSERT', 'MODIFY' or 'REMOVE'"
+            f"unknown event name {', '.join(hints)}; use 'INSERT', 'MODIFY' or 'REMOVE'"
         )
     return names
 
@@ -434,13 +447,17 @@ def _compile_filters(
         tables = _names(table, "table")
         tests.append(lambda record: record.table_name in tables)
     if ttl is not None:
-        if events != {"REMOVE"}:
-            raise ValueError("ttl= applies to REMOVE routes only")
         if not isinstance(ttl, bool):
             raise TypeError(f"ttl= takes True, False or None, got {ttl!r}")
+        if events != {"REMOVE"}:
+            raise ValueError(
+                f"ttl= applies to REMOVE routes only (Time to Live only deletes), but this "
+                f"route is for {', '.join(sorted(events))}; register it with on_remove"
+            )
         tests.append(lambda record: record.is_ttl_expiry is ttl)
     if changed is not None:
-        paths = tuple(parse_path(name) for name in _names(changed, "changed"))
+        names = _names(changed, "changed")
+        paths = {name: parse_path(name) for name in names}
         tests.append(_changed_test(paths, route_name, changed))
     for image_name, where_test in (("item", where), ("NewImage", new), ("OldImage", old)):
         if where_test is not None:
@@ -448,14 +465,19 @@ def _compile_filters(
     return tuple(tests)
 
 
-def _names(names: Names, option: str) -> frozenset[str]:
-    collected = (names,) if isinstance(names, str) else tuple(names)
+def _names(names: Names, option: str) -> tuple[str, ...]:
+    if isinstance(names, str):
+        collected: tuple[Any, ...] = (names,)
+    elif isinstance(names, (bytes, dict)) or not hasattr(names, "__iter__"):
+        raise TypeError(f"{option}= takes a name or a list of names, got {names!r}")
+    else:
+        collected = tuple(names)
     for name in collected:
         if not isinstance(name, str):
             raise TypeError(f"{option}= takes names as strings, got {name!r}")
     if not collected:
         raise ValueError(f"{option}= is empty; pass None for no filter")
-    return frozenset(collected)
+    return tuple(dict.fromkeys(collected))  # without duplicates, in the order given
 
 
 def _image_test(image_name: str, where: Where) -> RecordTest:
@@ -467,21 +489,46 @@ def _image_test(image_name: str, where: Where) -> RecordTest:
     ):
         return _callable_test(image_name, where)
     condition = to_condition(where)
+    condition_test = condition.test
 
     if image_name == "item":
 
         def test_item(record: Record) -> bool:
             dynamodb = record.dynamodb
-            image = dynamodb.get("NewImage") or dynamodb.get("OldImage") or dynamodb.get("Keys")
-            return image is not None and condition.test(image)
+            for name in _ITEM_IMAGES:
+                image = dynamodb.get(name)
+                if image:
+                    try:
+                        return condition_test(image)
+                    except DecodeError as error:
+                        raise _located(error, name, record) from error
+            return False
 
         return test_item
 
     def test_image(record: Record) -> bool:
         image = record.dynamodb.get(image_name)
-        return image is not None and condition.test(image)
+        if image is None:
+            return False
+        try:
+            return condition_test(image)
+        except DecodeError as error:
+            raise _located(error, image_name, record) from error
 
     return test_image
+
+
+_ITEM_IMAGES = ("NewImage", "OldImage", "Keys")  # what record.item is made of, in order
+
+
+def _located(error: DecodeError, image_name: str, record: Record) -> DecodeError:
+    """The same error, its path starting at the image and naming the record."""
+    return DecodeError(
+        error.reason,
+        path=f"{image_name}.{error.path}" if error.path else image_name,
+        event_id=record.event_id,
+        sequence_number=record.sequence_number,
+    )
 
 
 def _callable_test(image_name: str, function: ImageTest) -> RecordTest:
@@ -494,7 +541,7 @@ def _callable_test(image_name: str, function: ImageTest) -> RecordTest:
     return test
 
 
-def _changed_test(paths: tuple[Path, ...], route_name: str, changed: Names) -> RecordTest:
+def _changed_test(paths: dict[str, Path], route_name: str, changed: Names) -> RecordTest:
     needed_by = f"route {route_name!r} (changed={changed!r})"
 
     def test(record: Record) -> bool:
@@ -502,14 +549,32 @@ def _changed_test(paths: tuple[Path, ...], route_name: str, changed: Names) -> R
         dynamodb = record.dynamodb
         old: RawImage = dynamodb.get("OldImage") or {}
         new: RawImage = dynamodb.get("NewImage") or {}
-        return any(_differs(find(old, path), find(new, path), path) for path in paths)
+        for name, path in paths.items():
+            before = _at(old, path, name, "OldImage", record)
+            after = _at(new, path, name, "NewImage", record)
+            if before == after:  # the same DynamoDB JSON: surely the same value, not decoded
+                continue
+            if before is None or after is None:
+                return True
+            if not same_value(
+                _decoded(before, name, "OldImage", record),
+                _decoded(after, name, "NewImage", record),
+            ):
+                return True
+        return False
 
     return test
 
 
-def _differs(old: Any, new: Any, path: Path) -> bool:
-    if old == new:  # the same DynamoDB JSON: surely the same value, nothing to decode
-        return False
-    if old is None or new is None:
-        return True
-    return not same_value(EXACT_DECODER.value(old), EXACT_DECODER.value(new))
+def _at(image: RawImage, path: Path, name: str, image_name: str, record: Record) -> Any:
+    try:
+        return find(image, path)
+    except DecodeError as error:
+        raise _located(DecodeError(error.reason, path=name), image_name, record) from error
+
+
+def _decoded(tagged: Any, name: str, image_name: str, record: Record) -> Any:
+    try:
+        return EXACT_DECODER.value(tagged, name)
+    except DecodeError as error:
+        raise _located(error, image_name, record) from error

@@ -10,6 +10,7 @@ import argparse
 import importlib
 import importlib.util
 import json
+import logging
 import os
 import sys
 import time
@@ -73,6 +74,24 @@ def _parser() -> argparse.ArgumentParser:
     routes.add_argument("handler", metavar="HANDLER", help=handler_help)
     routes.set_defaults(command=_routes)
 
+    criteria = commands.add_parser(
+        "filter-criteria",
+        help="print the Lambda FilterCriteria that drop the records no route wants",
+        description="Print FilterCriteria for the event source mapping: every record some "
+        "route would run passes, most others are dropped before they invoke the function.",
+    )
+    criteria.add_argument("handler", metavar="HANDLER", help=handler_help)
+    criteria.add_argument(
+        "--format",
+        choices=("json", "cloudformation", "terraform"),
+        default="json",
+        help="json (default; the AWS CLI's --filter-criteria), cloudformation (a SAM or "
+        "CloudFormation FilterCriteria block) or terraform (a filter_criteria block)",
+    )
+    criteria.add_argument("--region", help="the table's region (with --account: table= filters)")
+    criteria.add_argument("--account", help="the table's AWS account ID (with --region)")
+    criteria.set_defaults(command=_filter_criteria)
+
     tail = commands.add_parser(
         "tail",
         help="run the app on a live table's stream (boto3), printing a line per record",
@@ -126,10 +145,16 @@ def _invoke(arguments: argparse.Namespace) -> int:
     app = load_app(arguments.handler)
     event = _read_json(arguments.event)
     context = _Context(arguments.timeout) if arguments.timeout is not None else None
+    # The failure is printed below with its traceback; the batch loop's log line would repeat
+    # it, and say it was reported to Lambda even when the app would raise it.
+    logger = logging.getLogger("ddbstream")
+    logger_was_disabled, logger.disabled = logger.disabled, True
     try:
         outcome = app.process(event, context)
     except DdbStreamError as problem:  # the event as a whole is unusable
         raise CommandError(str(problem)) from None
+    finally:
+        logger.disabled = logger_was_disabled
     _print_outcome(outcome, len(_records_of(event)))
     if outcome.error is not None:
         import traceback
@@ -177,6 +202,34 @@ def _routes(arguments: argparse.Namespace) -> int:
         print("no routes")
         return 0
     _print_table(rows)
+    return 0
+
+
+def _filter_criteria(arguments: argparse.Namespace) -> int:
+    if (arguments.region is None) != (arguments.account is None):
+        raise CommandError("give --region and --account together (they make the table's ARN)")
+    app = load_app(arguments.handler)
+    criteria = app.filter_criteria(region=arguments.region, account=arguments.account)
+    patterns = [json.loads(item["Pattern"]) for item in criteria["Filters"]]
+    if arguments.format == "json":
+        print(json.dumps(criteria, indent=2, sort_keys=True))
+    elif not patterns:
+        block = "FilterCriteria" if arguments.format == "cloudformation" else "filter_criteria"
+        print("# Every record is needed (a fallback, or a route without filters): leave")
+        print(f"# {block} out, so that Lambda filters nothing.")
+    elif arguments.format == "cloudformation":
+        print("FilterCriteria:\n  Filters:")
+        for item in criteria["Filters"]:
+            quoted = item["Pattern"].replace("'", "''")  # YAML single-quoted string
+            print(f"    - Pattern: '{quoted}'")
+    else:
+        print("filter_criteria {")
+        for pattern in patterns:
+            text = json.dumps(pattern, sort_keys=True, separators=(", ", " = "))
+            # HCL reads "${" and "%{" in strings as templates; doubling escapes them.
+            text = text.replace("${", "$${").replace("%{", "%%{")
+            print(f"  filter {{\n    pattern = jsonencode({text})\n  }}")
+        print("}")
     return 0
 
 

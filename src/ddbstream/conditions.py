@@ -30,21 +30,31 @@ if TYPE_CHECKING:
     Path: TypeAlias = "tuple[str | int, ...]"
     ConditionLike: TypeAlias = "Condition | Mapping[str, Any] | Any"
 
-__all__ = ["And", "Attr", "Comparison", "Condition", "Not", "Or", "to_condition"]
+__all__ = ["And", "Attr", "Comparison", "Condition", "Not", "Or", "Size", "to_condition"]
 
-_TYPE_LETTERS = frozenset({"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"})
+TYPE_LETTERS = frozenset({"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"})
+"""DynamoDB's type letters, as ``attribute_type`` takes them."""
 
 
 class Condition:
-    """A test of an item; combine with ``&`` (and), ``|`` (or) and ``~`` (not)."""
+    """A test of an item; combine with ``&`` (and), ``|`` (or) and ``~`` (not).
+
+    A dict on either side of ``&`` or ``|`` is read as equality on each key.
+    """
 
     __slots__ = ()
 
     def __and__(self, other: ConditionLike) -> And:
         return And(self, to_condition(other))
 
+    def __rand__(self, other: ConditionLike) -> And:
+        return And(to_condition(other), self)
+
     def __or__(self, other: ConditionLike) -> Or:
         return Or(self, to_condition(other))
+
+    def __ror__(self, other: ConditionLike) -> Or:
+        return Or(to_condition(other), self)
 
     def __invert__(self) -> Not:
         return Not(self)
@@ -59,21 +69,25 @@ class Condition:
 
 
 class Comparison(Condition):
-    """One test of one attribute, e.g. ``Attr("a").eq(1)``.
+    """One test of one attribute, e.g. ``Attr("a").eq(1)`` or ``Attr("a").size().gt(2)``.
 
     Attributes:
         operator: one of ``eq ne lt lte gt gte between begins_with contains is_in exists
             not_exists attribute_type``.
         path: the attribute path as written, ``"address.city"``.
-        values: the operands after the attribute, normalized (floats become ``Decimal``).
+        values: the operands after the attribute, normalized (floats become ``Decimal``,
+            sets ``frozenset``, ``is_in``'s options a tuple).
+        size: whether the test is on the attribute's size (``Attr("a").size()``), not its
+            value.
     """
 
-    __slots__ = ("_problem", "_steps", "operator", "path", "values")
+    __slots__ = ("_problem", "_steps", "operator", "path", "size", "values")
 
-    def __init__(self, operator: str, path: str, *values: Any) -> None:
+    def __init__(self, operator: str, path: str, *values: Any, size: bool = False) -> None:
         self.operator = operator
         self.path = path
         self.values = values
+        self.size = size
         self._steps: Path = ()
         # A bad operand is reported when the condition is given to a route, where the error
         # can name the route; until then the condition only remembers what is wrong.
@@ -83,7 +97,7 @@ class Comparison(Condition):
                 known = ", ".join(sorted(_TESTERS))
                 raise ValueError(f"unknown operator {operator!r} (known: {known})")
             self._steps = parse_path(path)
-            self.values = _check_operands(operator, path, values)
+            self.values = _check_operands(operator, path, values, size)
         except (TypeError, ValueError) as problem:
             self._problem = problem
 
@@ -98,42 +112,50 @@ class Comparison(Condition):
         return self._steps
 
     def test(self, image: RawImage) -> bool:
-        self.check()
+        if self._problem is not None:
+            raise self._problem
         tagged = find(image, self._steps)
-        if self.operator == "exists":
+        operator = self.operator
+        if operator == "exists":
             return tagged is not None
-        if self.operator == "not_exists":
+        if operator == "not_exists":
             return tagged is None
         if tagged is None:
             return False
-        if self.operator == "attribute_type":
+        if operator == "attribute_type":
             return self.values[0] in tagged
-        value = EXACT_DECODER.value(tagged, self.path)
-        return _TESTERS[self.operator](value, *self.values)
+        if self.size:
+            size = _size(tagged, self.path)
+            return size is not None and _TESTERS[operator](size, *self.values)
+        return _TESTERS[operator](EXACT_DECODER.value(tagged, self.path), *self.values)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Comparison):
             return NotImplemented
-        return (self.operator, self.path, self.values) == (other.operator, other.path, other.values)
+        return (self.operator, self.path, self.size, self.values) == (
+            other.operator,
+            other.path,
+            other.size,
+            other.values,
+        )
 
     def __hash__(self) -> int:
-        return hash((self.operator, self.path))
+        return hash((self.operator, self.path, self.size))
 
     def __repr__(self) -> str:
         operands = ", ".join(map(repr, self.values))
-        return f"Attr({self.path!r}).{self.operator}({operands})"
+        size = ".size()" if self.size else ""
+        return f"Attr({self.path!r}){size}.{self.operator}({operands})"
 
 
-class And(Condition):
-    """True when every one of ``conditions`` is."""
+class _Combination(Condition):
+    """Several conditions joined by one operator."""
 
     __slots__ = ("conditions",)
+    _symbol = ""
 
     def __init__(self, *conditions: Condition) -> None:
         self.conditions = conditions
-
-    def test(self, image: RawImage) -> bool:
-        return all(condition.test(image) for condition in self.conditions)
 
     def walk(self) -> Iterator[Condition]:
         yield self
@@ -141,29 +163,33 @@ class And(Condition):
             yield from condition.walk()
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, And)
-            and type(other) is type(self)
-            and other.conditions == self.conditions
-        )
+        return type(other) is type(self) and other.conditions == self.conditions
 
     def __hash__(self) -> int:
-        return hash(self.conditions)
+        return hash((self._symbol, self.conditions))
 
     def __repr__(self) -> str:
-        return "(" + " & ".join(map(repr, self.conditions)) + ")"
+        return "(" + f" {self._symbol} ".join(map(repr, self.conditions)) + ")"
 
 
-class Or(And):
+class And(_Combination):
+    """True when every one of ``conditions`` is."""
+
+    __slots__ = ()
+    _symbol = "&"
+
+    def test(self, image: RawImage) -> bool:
+        return all(condition.test(image) for condition in self.conditions)
+
+
+class Or(_Combination):
     """True when any one of ``conditions`` is."""
 
     __slots__ = ()
+    _symbol = "|"
 
     def test(self, image: RawImage) -> bool:
         return any(condition.test(image) for condition in self.conditions)
-
-    def __repr__(self) -> str:
-        return "(" + " | ".join(map(repr, self.conditions)) + ")"
 
 
 class Not(Condition):
@@ -185,7 +211,7 @@ class Not(Condition):
         return isinstance(other, Not) and other.condition == self.condition
 
     def __hash__(self) -> int:
-        return hash(("not", self.condition))
+        return hash(("~", self.condition))
 
     def __repr__(self) -> str:
         return f"~{self.condition!r}"
@@ -251,8 +277,60 @@ class Attr:
         """The attribute has the DynamoDB type *type_letter*: ``S N B BOOL NULL M L SS NS BS``."""
         return Comparison("attribute_type", self.name, type_letter)
 
+    def size(self) -> Size:
+        """The attribute's size, as DynamoDB's ``size()`` counts it.
+
+        The length in UTF-8 bytes of a string, in bytes of a binary, the number of members
+        of a set, list or map; numbers, booleans and null have no size (no match).
+        """
+        return Size(self.name)
+
     def __repr__(self) -> str:
         return f"Attr({self.name!r})"
+
+
+class Size:
+    """``Attr("tags").size()``: compare an attribute's size with a number."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def eq(self, value: Any) -> Comparison:
+        """The size equals *value*."""
+        return Comparison("eq", self.name, value, size=True)
+
+    def ne(self, value: Any) -> Comparison:
+        """The attribute has a size, other than *value*."""
+        return Comparison("ne", self.name, value, size=True)
+
+    def lt(self, value: Any) -> Comparison:
+        """The size is less than *value*."""
+        return Comparison("lt", self.name, value, size=True)
+
+    def lte(self, value: Any) -> Comparison:
+        """The size is less than or equal to *value*."""
+        return Comparison("lte", self.name, value, size=True)
+
+    def gt(self, value: Any) -> Comparison:
+        """The size is greater than *value*."""
+        return Comparison("gt", self.name, value, size=True)
+
+    def gte(self, value: Any) -> Comparison:
+        """The size is greater than or equal to *value*."""
+        return Comparison("gte", self.name, value, size=True)
+
+    def between(self, low: Any, high: Any) -> Comparison:
+        """``low <= size <= high``."""
+        return Comparison("between", self.name, low, high, size=True)
+
+    def is_in(self, values: Any) -> Comparison:
+        """The size is one of *values*."""
+        return Comparison("is_in", self.name, values, size=True)
+
+    def __repr__(self) -> str:
+        return f"Attr({self.name!r}).size()"
 
 
 # --- accepting what users pass ---------------------------------------------------------------
@@ -318,14 +396,19 @@ def _from_boto3(operator: str, values: tuple[Any, ...]) -> Condition:
     ours = _BOTO3_OPERATORS.get(operator)
     if ours is None:
         raise ValueError(f"the boto3 condition operator {operator!r} is not supported")
+    if not values:
+        raise ValueError(f"the boto3 condition {operator!r} names no attribute")
     attribute, *operands = values
+    size = getattr(attribute, "expression_operator", None) == "size"
+    if size:
+        attribute = attribute.get_expression()["values"][0]
     name = getattr(attribute, "name", None)
-    if getattr(attribute, "expression_operator", None) == "size" or not isinstance(name, str):
+    if not isinstance(name, str):
         raise ValueError(
-            f"the boto3 condition {operator!r} must be on an attribute, Attr('name'); "
-            f"size() is not supported"
+            f"the boto3 condition {operator!r} must be on an attribute, Attr('name') or "
+            f"Attr('name').size(), got {attribute!r}"
         )
-    return to_condition(Comparison(ours, name, *operands))
+    return to_condition(Comparison(ours, name, *operands, size=size))
 
 
 # --- paths -----------------------------------------------------------------------------------
@@ -358,7 +441,10 @@ def parse_path(path: object) -> Path:
 
 
 def find(image: RawImage, steps: Path) -> Any:
-    """The tagged value at *steps* in a DynamoDB JSON image, or None when it is absent."""
+    """The tagged value at *steps* in a DynamoDB JSON image, or None when it is absent.
+
+    Only the containers on the way are looked into; nothing is decoded.
+    """
     tagged: Any = image.get(steps[0])  # type: ignore[arg-type]  # always a name
     for step in steps[1:]:
         if tagged is None:
@@ -376,26 +462,61 @@ def find(image: RawImage, steps: Path) -> Any:
 
 # --- operands and tests ----------------------------------------------------------------------
 
+_ORDERED = frozenset({"lt", "lte", "gt", "gte", "between"})
+_SIZE_OPERATORS = _ORDERED | {"eq", "ne", "is_in"}
 
-def _check_operands(operator: str, path: str, values: tuple[Any, ...]) -> tuple[Any, ...]:
+
+def _check_operands(
+    operator: str, path: str, values: tuple[Any, ...], size: bool
+) -> tuple[Any, ...]:
     expected = _ARITY[operator]
     if len(values) != expected:
         raise ValueError(
             f"Attr({path!r}).{operator}() takes {expected} operand(s), got {len(values)}"
         )
+    if size and operator not in _SIZE_OPERATORS:
+        raise ValueError(f"Attr({path!r}).size() has no {operator}()")
     if operator == "attribute_type":
-        if values[0] not in _TYPE_LETTERS:
-            letters = " ".join(sorted(_TYPE_LETTERS))
+        if values[0] not in TYPE_LETTERS:
+            letters = " ".join(sorted(TYPE_LETTERS))
             raise ValueError(f"attribute_type takes one of {letters}, got {values[0]!r}")
         return values
     if operator == "is_in":
         options = values[0]
         if isinstance(options, (str, bytes, Mapping)) or not hasattr(options, "__iter__"):
             raise TypeError(f"is_in takes a list, tuple or set of values, got {options!r}")
-        return (tuple(_normalize(value) for value in options),)
+        normalized = tuple(_normalize(value) for value in options)
+        if size:
+            _require_numbers(path, operator, normalized)
+        return (normalized,)
     if operator == "begins_with" and not isinstance(values[0], (str, bytes, bytearray)):
         raise TypeError(f"begins_with takes a str or bytes prefix, got {values[0]!r}")
-    return tuple(_normalize(value) for value in values)
+    normalized = tuple(_normalize(value) for value in values)
+    if size:
+        _require_numbers(path, operator, normalized)
+    elif operator in _ORDERED:
+        kinds = {_ordered_kind(value) for value in normalized}
+        if None in kinds or len(kinds) > 1:
+            operands = ", ".join(map(repr, values))
+            raise TypeError(
+                f"Attr({path!r}).{operator}({operands}): DynamoDB orders numbers, strings and "
+                f"binary, each only with its own kind"
+            )
+    return normalized
+
+
+def _require_numbers(path: str, operator: str, values: tuple[Any, ...]) -> None:
+    for value in values:
+        if _ordered_kind(value) is not Decimal:
+            raise TypeError(f"Attr({path!r}).size().{operator}() compares numbers, got {value!r}")
+
+
+def _ordered_kind(value: Any) -> type | None:
+    if isinstance(value, str):
+        return str
+    if isinstance(value, bytes):
+        return bytes
+    return Decimal if _is_number(value) else None
 
 
 def _normalize(value: Any) -> Any:
@@ -413,43 +534,68 @@ def _normalize(value: Any) -> Any:
     if isinstance(value, bytearray):
         return bytes(value)
     if isinstance(value, (set, frozenset)):
-        return frozenset(map(_normalize, value))
+        members = frozenset(map(_normalize, value))
+        kinds = {_ordered_kind(member) for member in members}
+        if len(kinds) != 1 or None in kinds:
+            raise TypeError(
+                f"a DynamoDB set holds strings, numbers or binary, all of one kind, and at "
+                f"least one; got {value!r}"
+            )
+        return members
     if isinstance(value, (list, tuple)):
         return [_normalize(item) for item in value]
     if isinstance(value, Mapping):
-        return {str(name): _normalize(item) for name, item in value.items()}
+        for name in value:
+            if not isinstance(name, str):
+                raise TypeError(f"map keys must be strings, got {name!r} in {value!r}")
+        return {name: _normalize(item) for name, item in value.items()}
     raise TypeError(
         f"unsupported value type {type(value).__name__}: {value!r} (use str, int, float, "
         f"Decimal, bytes, bool, None, a set, list or dict)"
     )
 
 
-def _ordered(a: Any, b: Any) -> bool:
-    """Whether ``<`` between *a* and *b* means what DynamoDB means."""
-    for kind in (str, bytes):
-        if isinstance(a, kind):
-            return isinstance(b, kind)
-    return _is_number(a) and _is_number(b)
+def _size(tagged: Any, path: str) -> int | None:
+    """DynamoDB's ``size()`` of a tagged value; None for types that have none."""
+    if not isinstance(tagged, dict) or len(tagged) != 1:
+        EXACT_DECODER.value(tagged, path)  # raises the DecodeError that names the problem
+    ((tag, raw),) = tagged.items()
+    if tag == "S" and isinstance(raw, str):
+        return len(raw.encode("utf-8", "surrogatepass"))
+    if tag == "B":
+        return len(EXACT_DECODER.value(tagged, path))
+    if tag in ("SS", "NS", "BS", "L") and isinstance(raw, list):
+        return len(raw)
+    if tag == "M" and isinstance(raw, dict):
+        return len(raw)
+    EXACT_DECODER.value(tagged, path)  # malformed values raise; N, BOOL and NULL have no size
+    return None
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
 
+def _comparable(a: Any, b: Any) -> bool:
+    """Whether ``<`` between *a* and *b* means what DynamoDB means."""
+    kind = _ordered_kind(a)
+    return kind is not None and kind is _ordered_kind(b)
+
+
 def _lt(value: Any, operand: Any) -> bool:
-    return _ordered(value, operand) and bool(value < operand)
+    return _comparable(value, operand) and bool(value < operand)
 
 
 def _lte(value: Any, operand: Any) -> bool:
-    return _ordered(value, operand) and bool(value <= operand)
+    return _comparable(value, operand) and bool(value <= operand)
 
 
 def _gt(value: Any, operand: Any) -> bool:
-    return _ordered(value, operand) and bool(value > operand)
+    return _comparable(value, operand) and bool(value > operand)
 
 
 def _gte(value: Any, operand: Any) -> bool:
-    return _ordered(value, operand) and bool(value >= operand)
+    return _comparable(value, operand) and bool(value >= operand)
 
 
 def _between(value: Any, low: Any, high: Any) -> bool:
@@ -461,7 +607,7 @@ def _ne(value: Any, operand: Any) -> bool:
 
 
 def _begins_with(value: Any, prefix: Any) -> bool:
-    return _ordered(value, prefix) and not _is_number(value) and value.startswith(prefix)
+    return _comparable(value, prefix) and not _is_number(value) and value.startswith(prefix)
 
 
 def _contains(value: Any, member: Any) -> bool:
