@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._batch import run_batch
+from ._batch import log_reported, run_batch
 from ._codec import Decoder
 from ._record import EVENT_NAMES
 from ._routing import Route, Router, RouteTable, is_coroutine_function
@@ -82,10 +82,14 @@ class App(Router):
 
     # --- registration ---------------------------------------------------------------------
 
+    # The exception-class form first: a class is callable too, so with the hook form first
+    # type checkers would read @app.on_error(ValueError) as registering ValueError as a hook.
+    @overload
+    def on_error(  # type: ignore[overload-overlap]  # the overlap is intended, see above
+        self, exception: type[Exception] = ..., /
+    ) -> Callable[[ErrorHookT], ErrorHookT]: ...
     @overload
     def on_error(self, hook: ErrorHookT, /) -> ErrorHookT: ...
-    @overload
-    def on_error(self, exception: type[Exception], /) -> Callable[[ErrorHookT], ErrorHookT]: ...
 
     def on_error(self, hook_or_exception: Any = Exception, /) -> Any:
         """Register a hook called with ``(record, exception)`` when a record fails.
@@ -197,6 +201,8 @@ class App(Router):
         def handler(event: Any, context: Any = None) -> BatchResponse:
             """Lambda entry point: process a batch, return ``{"batchItemFailures": [...]}``."""
             outcome = app._run(event, context, report_failures=app.report_batch_item_failures)
+            if outcome.failures:
+                log_reported(outcome)
             response: BatchResponse = {"batchItemFailures": outcome.failures}
             if app.window is not None:
                 response["state"] = app.window.state
@@ -220,6 +226,7 @@ class App(Router):
         source, raws, window = read_event(event, self.pipes_identifier)
         self.window = window
         by_event = table.by_event
+        narrowers = table.narrow
         fallbacks = table.fallbacks
         on_failure = self._on_failure
 
@@ -230,7 +237,9 @@ class App(Router):
             selected = []
             # All filters before any handler: a filter that fails, fails the record before
             # any of its handlers has run.
-            for route in by_event[record.event_name]:
+            name = record.event_name
+            narrow = narrowers[name]
+            for route in by_event[name] if narrow is None else narrow(record):
                 try:
                     if route.matches(record):
                         selected.append(route)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ._sources import Source
     from ._typing import BatchItemFailure, LambdaContext
 
-__all__ = ["Outcome", "add_note", "clock", "describe", "log_failure", "run_batch"]
+__all__ = ["Outcome", "add_note", "clock", "describe", "log_reported", "run_batch"]
 
 
 class Outcome:
@@ -95,7 +95,6 @@ def run_batch(
             add_note(error, f"ddbstream: {position} failed, {describe(raw, identifier)}")
             if not report_failures:
                 raise
-            log_failure(error, identifier)
             return Outcome(index, [{"itemIdentifier": identifier}], error)
     return Outcome(len(raws), [], None)
 
@@ -121,12 +120,23 @@ def add_note(error: BaseException, note: str) -> None:
             error.__notes__ = [note]  # type: ignore[attr-defined]
 
 
-def log_failure(error: BaseException, identifier: str) -> None:
-    """Failures that are reported, not raised, would leave no trace in CloudWatch otherwise."""
-    import logging
+def log_reported(outcome: Outcome) -> None:
+    """Say in the function's log what a partial batch response hands back to Lambda.
 
-    logging.getLogger("ddbstream").error(
-        "record %s failed; reporting it in batchItemFailures so Lambda retries from it",
-        identifier,
-        exc_info=error,
-    )
+    A failure that is reported, not raised, would leave no trace in CloudWatch otherwise.
+    """
+    import logging  # only on failure; the Lambda runtime has it loaded anyway
+
+    first = outcome.failures[0]["itemIdentifier"]
+    if outcome.error is None:
+        logging.getLogger("ddbstream").warning(
+            "too little time left: reporting %d records from %s in batchItemFailures",
+            len(outcome.failures),
+            first,
+        )
+    else:
+        logging.getLogger("ddbstream").error(
+            "record %s failed; reporting it in batchItemFailures so Lambda retries from it",
+            first,
+            exc_info=outcome.error,
+        )

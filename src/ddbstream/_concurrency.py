@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from ._batch import Outcome, add_note, clock, describe, log_failure
+from ._batch import Outcome, add_note, clock, describe
 from .errors import OutOfTimeError
 
 TYPE_CHECKING = False
@@ -109,7 +109,6 @@ class _Run:
         assert error is not None
         if not report_failures:
             raise error
-        log_failure(error, self.identifiers[first])
         return Outcome(self.done, [{"itemIdentifier": self.identifiers[first]}], error)
 
     async def _run_group(self, indexes: list[int], slots: asyncio.Semaphore) -> None:

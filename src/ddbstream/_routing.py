@@ -10,7 +10,7 @@ from __future__ import annotations
 from ._codec import EXACT_DECODER, same_value
 from ._record import EVENT_NAMES
 from ._typing import overload
-from .conditions import Condition, find, parse_path, to_condition
+from .conditions import And, Comparison, Condition, find, parse_path, to_condition
 from .errors import DecodeError, SetupError
 
 TYPE_CHECKING = False
@@ -369,7 +369,7 @@ class RouteTable:
         has_async: whether any route or fallback is an ``async def``.
     """
 
-    __slots__ = ("by_event", "fallbacks", "has_async")
+    __slots__ = ("by_event", "fallbacks", "has_async", "narrow")
 
     def __init__(self, routes: Iterable[Route], fallbacks: Iterable[Route] = ()) -> None:
         by_event: dict[str, list[Route]] = {event: [] for event in EVENT_NAMES}
@@ -378,8 +378,83 @@ class RouteTable:
             for event in route.events:
                 by_event[event].append(route)
         self.by_event = {event: tuple(found) for event, found in by_event.items()}
+        self.narrow = {event: _narrower(found) for event, found in self.by_event.items()}
+        """event name -> None, or a function of a record giving the routes worth testing."""
         self.fallbacks = tuple(fallbacks)
         self.has_async = any(route.is_async for route in (*every_route, *self.fallbacks))
+
+
+def _narrower(routes: tuple[Route, ...]) -> Callable[[Record], tuple[Route, ...]] | None:
+    """Index *routes* by the string their ``where=`` wants one attribute to equal, if any.
+
+    With ten routes each on its own ``where={"kind": ...}``, a record is tested by the one
+    route for its kind instead of all ten. Exact, not a heuristic: a route is indexed only
+    when the first thing it tests that could fail is ``Attr(name).eq("some string")`` on
+    ``record.item`` (``table=`` and ``ttl=`` come first but never raise; ``new=``, ``old=``
+    and ``changed=`` come after, and ``&`` stops at the first false condition). A record whose
+    attribute is a well-formed ``{"S": text}`` can only match routes indexed under ``text``;
+    one without the attribute, none of them; anything else (malformed values, odd images) is
+    tested by every route, which raises as it always did.
+    """
+    keys = [_index_key(route) for route in routes]
+    counts: dict[str, int] = {}
+    for key in keys:
+        if key is not None:
+            counts[key[0]] = counts.get(key[0], 0) + 1
+    if not counts or max(counts.values()) < 2:
+        return None  # nothing to gain over testing each route
+    attribute = max(counts, key=counts.__getitem__)
+    # Per route: the text it needs the attribute to equal, or None when it is not indexed.
+    wanted = [key[1] if key is not None and key[0] == attribute else None for key in keys]
+    others = tuple(route for route, text in zip(routes, wanted, strict=True) if text is None)
+    by_text = {
+        text: tuple(
+            route for route, need in zip(routes, wanted, strict=True) if need in (None, text)
+        )
+        for text in wanted
+        if text is not None
+    }
+    get = by_text.get
+    dict_ = dict
+    str_ = str
+
+    def narrow(record: Record) -> tuple[Route, ...]:
+        dynamodb = record.dynamodb
+        # record.item, as the where= test finds it: the first non-empty image.
+        image = dynamodb.get("NewImage") or dynamodb.get("OldImage") or dynamodb.get("Keys")
+        if not image:
+            return others
+        if image.__class__ is not dict_:
+            return routes
+        tagged = image.get(attribute)
+        if tagged is None:
+            return others
+        if tagged.__class__ is dict_ and len(tagged) == 1:
+            text = tagged.get("S")
+            if text.__class__ is str_:
+                return get(text, others)
+        return routes
+
+    return narrow
+
+
+def _index_key(route: Route) -> tuple[str, str] | None:
+    """``(attribute, text)`` when *route* first tests ``Attr(attribute).eq(text)`` on the item."""
+    where = route.filters.get("where")
+    if where is None:
+        return None
+    try:
+        condition = to_condition(where)
+    except (TypeError, ValueError):  # a function of the image: not a condition
+        return None
+    while type(condition) is And and condition.conditions:
+        condition = condition.conditions[0]
+    if type(condition) is not Comparison:
+        return None
+    name, text = condition.steps[0], condition._text  # the operand of eq on a string, or None
+    if text is None or len(condition.steps) != 1 or not isinstance(name, str):
+        return None
+    return name, text
 
 
 def _name_of(handler: object) -> str:
@@ -455,13 +530,15 @@ def _compile_filters(
                 f"route is for {', '.join(sorted(events))}; register it with on_remove"
             )
         tests.append(lambda record: record.is_ttl_expiry is ttl)
+    for image_name, where_test in (("item", where), ("NewImage", new), ("OldImage", old)):
+        if where_test is not None:
+            tests.append(_image_test(image_name, where_test))
+    # changed= last: it reads both images, and a route whose where= already failed needs no
+    # answer from it (not even "this view type cannot tell").
     if changed is not None:
         names = _names(changed, "changed")
         paths = {name: parse_path(name) for name in names}
         tests.append(_changed_test(paths, route_name, changed))
-    for image_name, where_test in (("item", where), ("NewImage", new), ("OldImage", old)):
-        if where_test is not None:
-            tests.append(_image_test(image_name, where_test))
     return tuple(tests)
 
 

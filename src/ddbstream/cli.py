@@ -285,7 +285,8 @@ def load_app(spec: str) -> App:
 def _import_lambda_handler(setting: str) -> Any:
     """Resolve the way Lambda's Python runtime does: split at the last dot, import the left."""
     module_name, dot, attribute = setting.rpartition(".")
-    if not dot or not module_name or not attribute:
+    parts = module_name.replace("/", ".").split(".")
+    if not dot or not attribute.isidentifier() or not all(p.isidentifier() for p in parts):
         raise CommandError(
             f"{setting!r} is not a Lambda handler setting: write module.function, e.g. "
             "lambda_function.handler, or path/to/file.py:app"

@@ -1,0 +1,55 @@
+"""CDK (Python) stack: the orders table, its stream and a ddbstream function on it."""
+
+import sys
+
+from aws_cdk import App, Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+sys.path.insert(0, "src")  # the function's code, to read its routes' FilterCriteria
+from lambda_function import app as stream_app
+
+
+class OrderEvents(Stack):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        table = dynamodb.Table(
+            self,
+            "Orders",
+            partition_key=dynamodb.Attribute(name="orderId", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+        )
+        failures = sqs.Queue(self, "StreamFailures", retention_period=Duration.days(14))
+        function = lambda_.Function(
+            self,
+            "OrderEvents",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            code=lambda_.Code.from_asset("src"),  # lambda_function.py and its dependencies
+            handler="lambda_function.handler",
+            timeout=Duration.seconds(60),
+        )
+        function.add_event_source(
+            sources.DynamoEventSource(
+                table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=100,
+                # Together with App(report_batch_item_failures=True).
+                report_batch_item_failures=True,
+                bisect_batch_on_error=True,
+                retry_attempts=10,
+                max_record_age=Duration.days(1),
+                on_failure=sources.SqsDlq(failures),
+                filters=[
+                    {"pattern": rule["Pattern"]} for rule in stream_app.filter_criteria()["Filters"]
+                ],
+            )
+        )
+
+
+cdk_app = App()
+OrderEvents(cdk_app, "OrderEvents")
+cdk_app.synth()

@@ -1,0 +1,98 @@
+resource "aws_dynamodb_table" "orders" {
+  name             = "orders"
+  billing_mode     = "PAY_PER_REQUEST"
+  hash_key         = "orderId"
+  stream_enabled   = true
+  stream_view_type = "NEW_AND_OLD_IMAGES"
+
+  attribute {
+    name = "orderId"
+    type = "S"
+  }
+}
+
+resource "aws_sqs_queue" "stream_failures" {
+  name                      = "order-events-failures"
+  message_retention_seconds = 1209600
+}
+
+data "archive_file" "code" {
+  type        = "zip"
+  source_dir  = "${path.module}/build" # lambda_function.py plus `pip install --target build ddbstream`
+  output_path = "${path.module}/order-events.zip"
+}
+
+resource "aws_lambda_function" "order_events" {
+  function_name    = "order-events"
+  role             = aws_iam_role.order_events.arn
+  runtime          = "python3.12"
+  handler          = "lambda_function.handler"
+  filename         = data.archive_file.code.output_path
+  source_code_hash = data.archive_file.code.output_base64sha256
+  timeout          = 60
+}
+
+resource "aws_lambda_event_source_mapping" "orders_stream" {
+  function_name     = aws_lambda_function.order_events.arn
+  event_source_arn  = aws_dynamodb_table.orders.stream_arn
+  starting_position = "TRIM_HORIZON"
+  batch_size        = 100
+
+  # Together with App(report_batch_item_failures=True) in lambda_function.py.
+  function_response_types        = ["ReportBatchItemFailures"]
+  bisect_batch_on_function_error = true
+  maximum_retry_attempts         = 10
+  maximum_record_age_in_seconds  = 86400
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.stream_failures.arn
+    }
+  }
+
+  # ddbstream filter-criteria lambda_function.handler > filter-criteria.json
+  dynamic "filter_criteria" {
+    for_each = length(local.filters) > 0 ? [1] : []
+    content {
+      dynamic "filter" {
+        for_each = local.filters
+        content {
+          pattern = filter.value.Pattern
+        }
+      }
+    }
+  }
+}
+
+locals {
+  filters = jsondecode(file("${path.module}/filter-criteria.json")).Filters
+}
+
+resource "aws_iam_role" "order_events" {
+  name = "order-events"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "lambda.amazonaws.com" }
+    }]
+  })
+}
+
+resource "aws_iam_role_policy_attachment" "stream_read" {
+  role       = aws_iam_role.order_events.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"
+}
+
+resource "aws_iam_role_policy" "send_failures" {
+  role = aws_iam_role.order_events.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = "sqs:SendMessage"
+      Resource = aws_sqs_queue.stream_failures.arn
+    }]
+  })
+}

@@ -1,0 +1,1 @@
+"""Integration tests against moto's DynamoDB Streams server."""

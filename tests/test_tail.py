@@ -1,0 +1,523 @@
+"""ddbstream.tail with fake boto3 clients: shard lineage, discovery, iterators, errors.
+
+moto's streams have one shard that never closes, so what only real DynamoDB Streams do
+(child shards, shards appearing later, expired iterators) is played by the fakes here. The
+end-to-end tests against moto's server are in tests/integration/.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ddbstream import App, Record
+from ddbstream.tail import StreamTail, TailError, _clients, to_lambda_record
+
+ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000"
+WHEN = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+
+
+def raw(key: str, sequence: str, *, event_name: str = "INSERT", **extra: Any) -> dict[str, Any]:
+    """A record as boto3's get_records returns it (bytes, datetime)."""
+    return {
+        "eventID": f"id-{key}",
+        "eventName": event_name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "eu-west-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": WHEN,
+            "Keys": {"pk": {"S": key}},
+            "SequenceNumber": sequence,
+            "SizeBytes": 10,
+            "StreamViewType": "KEYS_ONLY",
+            **extra,
+        },
+    }
+
+
+class ClientError(Exception):
+    """Stands in for botocore's ClientError: an exception with a ``response``."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"An error occurred ({code})")
+        self.response = {"Error": {"Code": code, "Message": "fake"}}
+
+
+class FakeShard:
+    def __init__(self, shard_id: str, parent: str | None = None, *, closed: bool = False) -> None:
+        self.id = shard_id
+        self.parent = parent
+        self.closed = closed
+        self.records: list[dict[str, Any]] = []
+
+    def describe(self) -> dict[str, Any]:
+        numbers: dict[str, str] = {"StartingSequenceNumber": "100"}
+        if self.closed:
+            numbers["EndingSequenceNumber"] = "999"
+        description: dict[str, Any] = {"ShardId": self.id, "SequenceNumberRange": numbers}
+        if self.parent:
+            description["ParentShardId"] = self.parent
+        return description
+
+
+class FakeStreams:
+    """The part of a boto3 ``dynamodbstreams`` client tail uses, one shard per page."""
+
+    def __init__(self, *shards: FakeShard) -> None:
+        self.shards = list(shards)
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.fail_next_get: list[Exception] = []
+
+    def shard(self, shard_id: str) -> FakeShard:
+        return next(shard for shard in self.shards if shard.id == shard_id)
+
+    def describe_stream(self, **arguments: Any) -> dict[str, Any]:
+        self.calls.append(("describe_stream", arguments))
+        ids = [shard.id for shard in self.shards]
+        start = arguments.get("ExclusiveStartShardId")
+        index = ids.index(start) + 1 if start else 0
+        page: dict[str, Any] = {"Shards": [self.shards[index].describe()] if self.shards else []}
+        if index + 1 < len(self.shards):
+            page["LastEvaluatedShardId"] = ids[index]
+        return {"StreamDescription": page}
+
+    def get_shard_iterator(self, **arguments: Any) -> dict[str, Any]:
+        self.calls.append(("get_shard_iterator", arguments))
+        shard = self.shard(arguments["ShardId"])
+        kind = arguments["ShardIteratorType"]
+        if kind == "TRIM_HORIZON":
+            position = 0
+        elif kind == "LATEST":
+            position = len(shard.records)
+        else:
+            assert kind == "AFTER_SEQUENCE_NUMBER"
+            sequences = [r["dynamodb"]["SequenceNumber"] for r in shard.records]
+            position = sequences.index(arguments["SequenceNumber"]) + 1
+        return {"ShardIterator": f"{shard.id}|{position}"}
+
+    def get_records(self, *, ShardIterator: str, Limit: int) -> dict[str, Any]:
+        self.calls.append(("get_records", {"ShardIterator": ShardIterator, "Limit": Limit}))
+        if self.fail_next_get:
+            raise self.fail_next_get.pop(0)
+        shard_id, _, position_text = ShardIterator.partition("|")
+        shard = self.shard(shard_id)
+        position = int(position_text)
+        records = shard.records[position : position + Limit]
+        end = position + len(records)
+        response: dict[str, Any] = {"Records": records}
+        if not (shard.closed and end >= len(shard.records)):
+            response["NextShardIterator"] = f"{shard_id}|{end}"
+        return response
+
+
+class FakeDynamoDB:
+    def __init__(self, table: dict[str, Any] | Exception | None = None) -> None:
+        self.table = table
+
+    def describe_table(self, *, TableName: str) -> dict[str, Any]:
+        if isinstance(self.table, Exception):
+            raise self.table
+        if self.table is not None:
+            return {"Table": self.table}
+        return {
+            "Table": {
+                "TableName": TableName,
+                "LatestStreamArn": ARN,
+                "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+            }
+        }
+
+
+def keys_seen(app: App) -> list[str]:
+    seen: list[str] = []
+
+    @app.on("INSERT", "MODIFY", "REMOVE")
+    def keep(record: Record) -> None:
+        seen.append(record.keys["pk"])
+
+    return seen
+
+
+def make_tail(
+    app: App,
+    streams: FakeStreams,
+    *,
+    sleep: Callable[[float], object] | None = None,
+    dynamodb: FakeDynamoDB | None = None,
+    **options: Any,
+) -> tuple[StreamTail, io.StringIO]:
+    out = io.StringIO()
+    follower = StreamTail(
+        app,
+        table="orders",
+        dynamodb=dynamodb or FakeDynamoDB(),
+        streams=streams,
+        out=out,
+        sleep=sleep or (lambda seconds: None),
+        clock=itertools.count().__next__,
+        **options,
+    )
+    return follower, out
+
+
+class TestToLambdaRecord:
+    def test_bytes_and_times(self) -> None:
+        """B and BS become base64 text at any depth; the time becomes whole epoch seconds."""
+        record = raw(
+            "a",
+            "101",
+            NewImage={
+                "b": {"B": b"\x00\xff"},
+                "bs": {"BS": [b"a", b"b"]},
+                "m": {"M": {"l": {"L": [{"B": b"\x01"}]}}},
+            },
+        )
+
+        converted = to_lambda_record(record, ARN)
+
+        image = converted["dynamodb"]["NewImage"]
+        assert image["b"] == {"B": "AP8="}
+        assert image["bs"] == {"BS": ["YQ==", "Yg=="]}
+        assert image["m"] == {"M": {"l": {"L": [{"B": "AQ=="}]}}}
+        assert converted["dynamodb"]["ApproximateCreationDateTime"] == 1714979289
+        assert type(converted["dynamodb"]["ApproximateCreationDateTime"]) is int
+        assert converted["eventSourceARN"] == ARN
+        assert record["dynamodb"]["NewImage"]["b"] == {"B": b"\x00\xff"}
+
+    def test_naive_time_is_utc_and_fractions_stay(self) -> None:
+        """A naive datetime counts as UTC; a time with milliseconds stays a float."""
+        record = raw("a", "1")
+        record["dynamodb"]["ApproximateCreationDateTime"] = datetime(2024, 1, 1, 0, 0, 0, 500000)
+
+        converted = to_lambda_record(record, ARN)
+
+        assert converted["dynamodb"]["ApproximateCreationDateTime"] == 1704067200.5
+
+    def test_user_identity_kept(self) -> None:
+        """Fields Lambda passes through, such as a TTL delete's userIdentity, are kept."""
+        record = raw("a", "1", event_name="REMOVE")
+        record["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+        app = App()
+        expired: list[bool] = []
+        app.on_remove(lambda r: expired.append(r.is_ttl_expiry))
+
+        app.handler({"Records": [to_lambda_record(record, ARN)]}, None)
+
+        assert expired == [True]
+
+    @given(
+        st.binary(max_size=64),
+        st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2999, 12, 31)),
+    )
+    def test_any_binary_and_time(self, data: bytes, naive: datetime) -> None:
+        """Any bytes decode back to themselves and any time to itself (within a millisecond)."""
+        moment = naive.replace(tzinfo=timezone.utc)
+        record = raw("a", "1", NewImage={"b": {"B": data}})
+        record["dynamodb"]["ApproximateCreationDateTime"] = moment
+        app = App()
+        seen: list[Record] = []
+        app.on_insert(seen.append)
+
+        app.handler({"Records": [to_lambda_record(record, ARN)]}, None)
+
+        assert seen[0].new == {"b": data}
+        assert seen[0].approximate_creation_time is not None
+        assert abs(seen[0].approximate_creation_time - moment) < timedelta(milliseconds=1)
+
+
+class TestShards:
+    def test_children_wait_for_their_parent(self) -> None:
+        """A child shard is read only after its parent shard is read to its end."""
+        parent = FakeShard("s-parent", closed=True)
+        parent.records = [raw("p1", "101"), raw("p2", "102")]
+        child = FakeShard("s-child", parent="s-parent")
+        child.records = [raw("c1", "201")]
+        # The child is listed first: order on the page must not matter.
+        streams = FakeStreams(child, parent)
+        app = App()
+        seen = keys_seen(app)
+        follower, _ = make_tail(app, streams, batch_size=1, max_records=3)
+
+        assert follower.run() == 0
+
+        assert seen == ["p1", "p2", "c1"]
+
+    def test_shards_that_appear_later(self) -> None:
+        """When a shard closes its children are discovered and read from their beginning."""
+        first = FakeShard("s-1")
+        first.records = [raw("a", "101")]
+        streams = FakeStreams(first)
+
+        def split(seconds: float) -> None:
+            if first.closed:
+                return
+            first.closed = True
+            child = FakeShard("s-2", parent="s-1")
+            child.records = [raw("b", "201"), raw("c", "202")]
+            streams.shards.append(child)
+
+        app = App()
+        seen = keys_seen(app)
+        follower, _ = make_tail(app, streams, sleep=split, max_records=3)
+
+        assert follower.run() == 0
+
+        assert seen == ["a", "b", "c"]
+        iterators = [args for name, args in streams.calls if name == "get_shard_iterator"]
+        assert [i["ShardIteratorType"] for i in iterators] == ["TRIM_HORIZON", "TRIM_HORIZON"]
+
+    def test_periodic_discovery(self) -> None:
+        """A new shard is found by the periodic DescribeStream even while no shard closes."""
+        first = FakeShard("s-1")
+        streams = FakeStreams(first)
+
+        def add_shard(seconds: float) -> None:
+            if len(streams.shards) == 1:
+                extra = FakeShard("s-new")
+                extra.records = [raw("n", "301")]
+                streams.shards.append(extra)
+
+        app = App()
+        seen = keys_seen(app)
+        follower, _ = make_tail(app, streams, sleep=add_shard, max_records=1, start="latest")
+
+        assert follower.run() == 0
+
+        assert seen == ["n"]
+
+    def test_latest_skips_closed_shards_and_old_records(self) -> None:
+        """From latest, closed shards are skipped and open ones start after their last record."""
+        closed = FakeShard("s-closed", closed=True)
+        closed.records = [raw("old1", "101")]
+        open_shard = FakeShard("s-open", parent="s-closed")
+        open_shard.records = [raw("old2", "201")]
+        streams = FakeStreams(closed, open_shard)
+
+        def write(seconds: float) -> None:
+            open_shard.records.append(raw("new", "202"))
+
+        app = App()
+        seen = keys_seen(app)
+        follower, _ = make_tail(app, streams, sleep=write, max_records=1, start="latest")
+
+        assert follower.run() == 0
+
+        assert seen == ["new"]
+        assert not any(
+            args.get("ShardId") == "s-closed"
+            for name, args in streams.calls
+            if name == "get_shard_iterator"
+        )
+
+    def test_describe_stream_pages(self) -> None:
+        """Every page of DescribeStream is read (ExclusiveStartShardId)."""
+        shards = [FakeShard(f"s-{n}") for n in range(3)]
+        for number, shard in enumerate(shards):
+            shard.records = [raw(f"k{number}", f"{number}01")]
+        streams = FakeStreams(*shards)
+        app = App()
+        seen = keys_seen(app)
+        follower, _ = make_tail(app, streams, max_records=3)
+
+        follower.run()
+
+        assert sorted(seen) == ["k0", "k1", "k2"]
+        pages = [args for name, args in streams.calls if name == "describe_stream"]
+        assert pages[:3] == [
+            {"StreamArn": ARN},
+            {"StreamArn": ARN, "ExclusiveStartShardId": "s-0"},
+            {"StreamArn": ARN, "ExclusiveStartShardId": "s-1"},
+        ]
+
+
+class TestIterators:
+    def test_expired_iterator_resumes_after_the_last_record(self) -> None:
+        """An expired iterator is replaced by one after the last record read; none repeats."""
+        shard = FakeShard("s-1")
+        shard.records = [raw("a", "101"), raw("b", "102")]
+        streams = FakeStreams(shard)
+
+        def expire(seconds: float) -> None:
+            if len(shard.records) == 2:
+                shard.records.append(raw("c", "103"))
+                streams.fail_next_get.append(ClientError("ExpiredIteratorException"))
+
+        app = App()
+        seen = keys_seen(app)
+        follower, _ = make_tail(app, streams, sleep=expire, max_records=3)
+
+        assert follower.run() == 0
+
+        assert seen == ["a", "b", "c"]
+        renewed = [args for name, args in streams.calls if name == "get_shard_iterator"][-1]
+        assert renewed["ShardIteratorType"] == "AFTER_SEQUENCE_NUMBER"
+        assert renewed["SequenceNumber"] == "102"
+
+    def test_other_errors_stop_the_tail(self) -> None:
+        """Any other GetRecords error ends tail with a TailError naming the shard."""
+        streams = FakeStreams(FakeShard("s-1"))
+        streams.fail_next_get.append(ClientError("AccessDeniedException"))
+        follower, _ = make_tail(App(), streams)
+
+        with pytest.raises(TailError, match=r"GetRecords failed on shard s-1: .*AccessDenied"):
+            follower.run()
+
+    def test_idle_exit(self) -> None:
+        """With idle_exit, tail stops once no record arrived for that long."""
+        streams = FakeStreams(FakeShard("s-1"))
+        sleeps: list[float] = []
+        follower, out = make_tail(App(), streams, sleep=sleeps.append, idle_exit=3)
+
+        assert follower.run() == 0
+
+        assert sleeps
+        assert set(sleeps) == {0.5}
+        assert out.getvalue().endswith("no new records for 3s, stopping\n")
+
+    def test_limit_never_reads_past_max_records(self) -> None:
+        """GetRecords asks for no more records than max_records still allows."""
+        shard = FakeShard("s-1")
+        shard.records = [raw(f"k{n}", f"{100 + n}") for n in range(10)]
+        streams = FakeStreams(shard)
+        app = App()
+        seen = keys_seen(app)
+        follower, _ = make_tail(app, streams, batch_size=4, max_records=6)
+
+        follower.run()
+
+        assert seen == [f"k{n}" for n in range(6)]
+        limits = [args["Limit"] for name, args in streams.calls if name == "get_records"]
+        assert limits == [4, 2]
+
+
+class TestOutput:
+    def test_line_per_record(self) -> None:
+        """Each record gets time, event, keys, routes and outcome on one line."""
+        shard = FakeShard("s-1")
+        shard.records = [
+            raw("a", "101", NewImage={"pk": {"S": "a"}}),
+            raw("b", "102", event_name="REMOVE"),
+        ]
+        app = App()
+        app.on_insert(name="welcome")(lambda record: None)
+        follower, out = make_tail(app, FakeStreams(shard), max_records=2)
+
+        follower.run()
+
+        local = WHEN.astimezone().strftime("%H:%M:%S")
+        lines = out.getvalue().splitlines()
+        assert lines[0].startswith("tailing orders (1 shard, from trim-horizon), stream arn:")
+        assert lines[1:] == [
+            f"{local}  INSERT  pk='a'  welcome  ok",
+            f"{local}  REMOVE  pk='b'  (no route)  ok",
+        ]
+
+    def test_unreadable_keys_and_time(self) -> None:
+        """A record whose keys or time cannot be decoded shows raw keys and dashes."""
+        record = raw("a", "101")
+        record["dynamodb"]["Keys"] = {"pk": {"X": "?"}}
+        record["dynamodb"]["ApproximateCreationDateTime"] = "yesterday"
+        app = App(report_batch_item_failures=True)
+        app.on_insert(lambda r: r.keys)
+        shard = FakeShard("s-1")
+        shard.records = [record]
+        follower, out = make_tail(app, FakeStreams(shard), max_retries=0, idle_exit=1)
+
+        assert follower.run() == 1
+
+        line = out.getvalue().splitlines()[1]
+        assert line.startswith("--:--:--  INSERT  {'pk': {'X': '?'}}  ")
+        assert "<lambda>  FAILED  DecodeError: Keys.pk: unknown type tag 'X'" in line
+        assert "giving up on 1 record(s) after 0 retries" in out.getvalue()
+
+    def test_malformed_record(self) -> None:
+        """A record that is not readable at all is reported by its sequence number."""
+        shard = FakeShard("s-1")
+        shard.records = [raw("a", "101", event_name="UPSERT")]
+        follower, out = make_tail(App(), FakeStreams(shard), max_retries=0, idle_exit=1)
+
+        assert follower.run() == 1
+
+        assert "?  record 101  FAILED  RecordError: unknown eventName 'UPSERT'" in out.getvalue()
+
+    def test_unusable_batch(self) -> None:
+        """A batch the app cannot read at all (no sequence number) ends tail with a TailError."""
+        record = raw("a", "101")
+        del record["dynamodb"]["SequenceNumber"]
+        shard = FakeShard("s-1")
+        shard.records = [record]
+        follower, _ = make_tail(App(), FakeStreams(shard))
+
+        with pytest.raises(TailError, match="cannot run the app on the stream's records"):
+            follower.run()
+
+
+class TestSetup:
+    def test_bad_options(self) -> None:
+        """An unknown start position or batch size is refused with the valid choices."""
+        with pytest.raises(TailError, match="trim-horizon, latest"):
+            make_tail(App(), FakeStreams(), start="oldest")
+        with pytest.raises(TailError, match="between 1 and 1000"):
+            make_tail(App(), FakeStreams(), batch_size=0)
+
+    def test_table_without_stream(self) -> None:
+        """A table whose stream is off is refused with the command that turns it on."""
+        dynamodb = FakeDynamoDB({"TableName": "orders", "StreamSpecification": {}})
+        follower, _ = make_tail(App(), FakeStreams(), dynamodb=dynamodb)
+
+        with pytest.raises(TailError, match=r"has no stream\. Turn it on"):
+            follower.run()
+
+    def test_describe_table_errors(self) -> None:
+        """A missing table, other DescribeTable errors and a dead endpoint become TailErrors."""
+        missing, _ = make_tail(
+            App(), FakeStreams(), dynamodb=FakeDynamoDB(ClientError("ResourceNotFoundException"))
+        )
+        with pytest.raises(TailError, match="no table named 'orders'"):
+            missing.run()
+        denied, _ = make_tail(
+            App(), FakeStreams(), dynamodb=FakeDynamoDB(ClientError("AccessDeniedException"))
+        )
+        with pytest.raises(TailError, match=r"describe_table failed: .*AccessDenied"):
+            denied.run()
+        down, _ = make_tail(
+            App(), FakeStreams(), dynamodb=FakeDynamoDB(ConnectionError("endpoint is down"))
+        )
+        with pytest.raises(TailError, match="describe_table failed: endpoint is down"):
+            down.run()
+
+    def test_boto3_missing(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without boto3, tail says which extra to install."""
+        monkeypatch.setitem(sys.modules, "boto3", None)
+
+        with pytest.raises(TailError, match=r"pip install 'ddbstream\[aws\]'"):
+            _clients(None, None)
+
+    def test_local_endpoint_defaults(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """With an endpoint and no AWS configuration, tail uses placeholders and us-east-1."""
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+        monkeypatch.delenv("AWS_REGION", raising=False)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+        dynamodb, streams = _clients("http://127.0.0.1:1", None)
+
+        assert dynamodb.meta.region_name == streams.meta.region_name == "us-east-1"
+        assert dynamodb.meta.endpoint_url == "http://127.0.0.1:1"
+        credentials = streams._request_signer._credentials
+        assert credentials.access_key == "local"
+        with pytest.raises(TailError, match="no AWS region configured"):
+            _clients(None, None)
