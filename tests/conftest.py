@@ -11,8 +11,16 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ddbstream import App
+
+# Timing is not what property tests check: on a busy 2-core CI machine a slow example is not a
+# failure. Everything else stays as hypothesis sets it.
+settings.register_profile(
+    "ddbstream", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("ddbstream")
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = Path(__file__).resolve().parent / "events"
