@@ -235,6 +235,7 @@ class App(Router):
             if trace is not None:
                 trace(record, None)
             selected = []
+            undecided = False  # a filter failed and an error hook handled it
             # All filters before any handler: a filter that fails, fails the record before
             # any of its handlers has run.
             name = record.event_name
@@ -245,7 +246,9 @@ class App(Router):
                         selected.append(route)
                 except Exception as error:
                     on_failure(record, error)
-            return selected or fallbacks
+                    undecided = True
+            # A route whose filter failed may have wanted the record: not a fallback's case.
+            return selected or (() if undecided else fallbacks)
 
         def process(record: Record) -> None:
             for route in select(record):

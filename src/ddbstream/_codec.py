@@ -50,53 +50,100 @@ class _UnexpectedValue(Exception):
     """Raised by the fast decoder where Python itself would not complain."""
 
 
-def _build_fast(parse_number: NumberParser | None) -> Callable[[Any], Any]:
-    """Return a decoder of one tagged value that is as fast as plain Python gets."""
+def _build_fast(
+    parse_number: NumberParser | None,
+) -> tuple[Callable[[Any], Any], Callable[[Any], dict[str, Any]]]:
+    """Return decoders of one tagged value and of a whole map, as fast as plain Python gets.
+
+    Membership tests (``"S" in tagged``) beat unpacking ``tagged.items()`` by a fifth, and
+    testing the common tags first matters; every branch still makes sure the value has exactly
+    one tag and the data its tag needs, so nothing the careful decoder refuses gets through.
+    """
     create_decimal = _create_decimal
     base64 = _base64
+    len_ = len
     str_ = str
     list_ = list
     bool_ = bool
 
     def value(tagged: Any) -> Any:
-        ((tag, raw),) = tagged.items()
         # Tests in order of how often each type occurs in real items.
-        if tag == "S":
-            return raw
-        if tag == "N":
+        if "S" in tagged:
+            if len_(tagged) == 1:
+                return tagged["S"]
+            raise _UnexpectedValue
+        if "N" in tagged:
+            raw = tagged["N"]
             number = create_decimal(raw)
-            if number.is_finite() and raw.isascii():
+            if number.is_finite() and raw.isascii() and len_(tagged) == 1:
                 return number if parse_number is None else parse_number(raw)
             raise _UnexpectedValue
-        if tag == "M":
-            return {name: value(item) for name, item in raw.items()}
-        if tag == "L":
+        if len_(tagged) != 1:
+            raise _UnexpectedValue
+        if "M" in tagged:
+            return image(tagged["M"])
+        if "L" in tagged:
+            raw = tagged["L"]
             if raw.__class__ is not list_:
                 raise _UnexpectedValue
             return [value(item) for item in raw]
-        if tag == "BOOL":
+        if "BOOL" in tagged:
+            raw = tagged["BOOL"]
             if raw.__class__ is not bool_:
                 raise _UnexpectedValue
             return raw
-        if tag == "NULL":
-            if raw is not True:
+        if "NULL" in tagged:
+            if tagged["NULL"] is not True:
                 raise _UnexpectedValue
             return None
-        if tag == "B":
+        if "B" in tagged:
+            raw = tagged["B"]
             if raw.__class__ is not str_:
                 raise _UnexpectedValue
             return base64(raw)
-        if raw.__class__ is not list_:
-            raise _UnexpectedValue
-        if tag == "SS":
+        if "SS" in tagged:
+            raw = tagged["SS"]
+            if raw.__class__ is not list_:
+                raise _UnexpectedValue
+            for member in raw:
+                if member.__class__ is not str_:
+                    raise _UnexpectedValue
             return set(raw)
-        if tag == "NS":
-            return {value({"N": text}) for text in raw}
-        if tag == "BS":
-            return {value({"B": text}) for text in raw}
+        if "NS" in tagged:
+            raw = tagged["NS"]
+            if raw.__class__ is not list_:
+                raise _UnexpectedValue
+            numbers = set()
+            for text in raw:
+                number = create_decimal(text)
+                if not (number.is_finite() and text.isascii()):
+                    raise _UnexpectedValue
+                numbers.add(number if parse_number is None else parse_number(text))
+            return numbers
+        if "BS" in tagged:
+            raw = tagged["BS"]
+            if raw.__class__ is not list_:
+                raise _UnexpectedValue
+            blobs = set()
+            for text in raw:
+                if text.__class__ is not str_:
+                    raise _UnexpectedValue
+                blobs.add(base64(text))
+            return blobs
         raise _UnexpectedValue
 
-    return value
+    def image(attributes: Any) -> dict[str, Any]:
+        # A loop rather than a comprehension calling value(): strings, the most common type,
+        # are decoded inline, which saves a call per string attribute.
+        decoded = {}
+        for name, tagged in attributes.items():
+            if "S" in tagged and len_(tagged) == 1:
+                decoded[name] = tagged["S"]
+            else:
+                decoded[name] = value(tagged)
+        return decoded
+
+    return value, image
 
 
 class Decoder:
@@ -107,30 +154,36 @@ class Decoder:
             number; ``None`` (the default) gives an exact :class:`decimal.Decimal`.
     """
 
-    __slots__ = ("_fast", "parse_number")
+    __slots__ = ("fast_image", "fast_value", "parse_number")
 
     def __init__(self, parse_number: NumberParser | None = None) -> None:
         self.parse_number = parse_number
-        self._fast = _build_fast(parse_number)
+        self.fast_value, self.fast_image = _build_fast(parse_number)
+        """``value`` and ``image`` for valid input: they raise some exception on bad input
+        (or on nesting deeper than the recursion limit), without naming where; hot paths
+        call them first and :meth:`careful_image` only when they raise."""
 
     def value(self, tagged: Any, path: str = "value") -> Any:
         """Decode one tagged value such as ``{"N": "1.5"}``; errors name *path*."""
         try:
-            return self._fast(tagged)
+            return self.fast_value(tagged)
         except Exception:  # malformed or too deep: the careful decoder says which
             return _careful_value(tagged, path, self.parse_number)
 
     def image(self, image: Any, path: str = "image") -> dict[str, Any]:
         """Decode a map of attribute names to tagged values; errors name *path*."""
-        fast = self._fast
         try:
-            return {name: fast(tagged) for name, tagged in image.items()}
+            return self.fast_image(image)
         except Exception:  # malformed or too deep: the careful decoder says which
-            if not isinstance(image, Mapping):
-                raise DecodeError(
-                    f"expected a map of attribute names to values, got {_kind(image)}", path=path
-                ) from None
-            return _careful_value({"M": image}, path, self.parse_number)  # type: ignore[no-any-return]
+            return self.careful_image(image, path)
+
+    def careful_image(self, image: Any, path: str = "image") -> dict[str, Any]:
+        """Decode like :meth:`image` without recursion, raising a DecodeError naming the path."""
+        if not isinstance(image, Mapping):
+            raise DecodeError(
+                f"expected a map of attribute names to values, got {_kind(image)}", path=path
+            ) from None
+        return _careful_value({"M": image}, path, self.parse_number)  # type: ignore[no-any-return]
 
 
 EXACT_DECODER = Decoder()
@@ -282,8 +335,15 @@ def _kind(value: Any) -> str:
 # --- equality as DynamoDB means it -----------------------------------------------------------
 
 
+_PLAIN_TYPES = frozenset({str, Decimal, int, float, bytes, type(None)})
+"""Types whose values compare as DynamoDB compares them when both sides have that type."""
+
+
 def same_value(a: Any, b: Any) -> bool:
     """Compare decoded values as DynamoDB does: ``True`` is not ``1``, ``1`` is ``1.0``."""
+    kind = a.__class__
+    if kind is b.__class__ and kind in _PLAIN_TYPES:  # the usual case, without _category
+        return bool(a == b)
     if _category(a) is not _category(b):
         return False
     if isinstance(a, dict):

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from ._record import Record
+from ._record import Record, stream_record
 from .errors import EventError, RecordError
 
 TYPE_CHECKING = False
@@ -81,7 +81,7 @@ class Source:
         """Wrap *raw* as the Record handlers receive."""
         if not isinstance(raw, dict):
             raise RecordError(f"a stream record must be a JSON object, got {type(raw).__name__}")
-        return Record(raw, decoder=decoder)
+        return stream_record(raw, decoder)
 
 
 class KinesisSource(Source):
@@ -160,8 +160,17 @@ def read_event(event: Any, pipes_identifier: str) -> tuple[Source, list[Any], Wi
             f"{keys}. Is the function triggered by something other than a stream?"
         )
     window = Window(event) if "window" in event else None
-    if records and isinstance(records[0], dict) and "kinesis" in records[0]:
+    first = records[0] if records and isinstance(records[0], dict) else None
+    if first is not None and "kinesis" in first:
         return KINESIS, records, window
+    if first is not None and "dynamodb" not in first:
+        origin = first.get("eventSource", first.get("EventSource"))
+        if isinstance(origin, str) and origin != "aws:dynamodb":
+            # An SQS, SNS or S3 event: the trigger is wrong, not one record.
+            raise EventError(
+                f"expected DynamoDB stream records, but the records come from {origin!r}. "
+                "Is the function triggered by something other than a stream?"
+            )
     return DYNAMODB_STREAMS, records, window
 
 

@@ -10,7 +10,6 @@ import argparse
 import importlib
 import importlib.util
 import json
-import logging
 import os
 import sys
 import time
@@ -145,16 +144,10 @@ def _invoke(arguments: argparse.Namespace) -> int:
     app = load_app(arguments.handler)
     event = _read_json(arguments.event)
     context = _Context(arguments.timeout) if arguments.timeout is not None else None
-    # The failure is printed below with its traceback; the batch loop's log line would repeat
-    # it, and say it was reported to Lambda even when the app would raise it.
-    logger = logging.getLogger("ddbstream")
-    logger_was_disabled, logger.disabled = logger.disabled, True
     try:
         outcome = app.process(event, context)
     except DdbStreamError as problem:  # the event as a whole is unusable
         raise CommandError(str(problem)) from None
-    finally:
-        logger.disabled = logger_was_disabled
     _print_outcome(outcome, len(_records_of(event)))
     if outcome.error is not None:
         import traceback

@@ -53,6 +53,7 @@ class RecordError(DdbStreamError):
         return (
             _rebuild_record_error,
             (type(self), self.message, self.event_id, self.sequence_number),
+            self.__dict__,  # notes, and attributes set after creation
         )
 
 
@@ -83,6 +84,7 @@ class DecodeError(RecordError):
         return (
             _rebuild_decode_error,
             (self.reason, self.path, self.event_id, self.sequence_number),
+            self.__dict__,  # notes, and attributes set after creation
         )
 
 
