@@ -249,11 +249,13 @@ class TestAwaitables:
             ("MODIFY", "TestAwaitables.test_process_traces_async_handlers.<locals>.modified")
         ]
 
-    def test_plain_awaitable_is_refused(self, load_event: LoadEvent) -> None:
-        """A handler that returns an awaitable without being ``async def`` fails the record."""
+    def test_plain_awaitable_is_awaited(self, load_event: LoadEvent) -> None:
+        """A handler that returns an awaitable without being ``async def`` has it awaited."""
+        awaited: list[bool] = []
 
         class Later:
             def __await__(self) -> Any:
+                awaited.append(True)
                 yield None
 
         app = App(report_batch_item_failures=True)
@@ -261,5 +263,5 @@ class TestAwaitables:
 
         outcome = app.process(load_event("insert.json"))
 
-        assert isinstance(outcome.error, TypeError)
-        assert "route 'sneaky' returned an awaitable" in str(outcome.error)
+        assert outcome.error is None
+        assert awaited == [True]

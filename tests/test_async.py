@@ -200,9 +200,9 @@ class TestFailures:
         context = FakeContext(remaining_ms=750, step=100)
         response = app.handler({"Records": [record(i, "a") for i in range(5)]}, context)
 
-        assert ran == [0, 1]
+        assert ran == [0, 1, 2]
         assert response == {
-            "batchItemFailures": [{"itemIdentifier": f"{1000 + i}"} for i in range(2, 5)]
+            "batchItemFailures": [{"itemIdentifier": f"{1000 + i}"} for i in range(3, 5)]
         }
 
     def test_time_guard_raises_in_default_mode(self) -> None:
@@ -214,7 +214,74 @@ class TestFailures:
             return None
 
         with pytest.raises(OutOfTimeError):
-            app.handler({"Records": [record(0, "a")]}, FakeContext(remaining_ms=100, step=0))
+            app.handler(
+                {"Records": [record(0, "a"), record(1, "b")]}, FakeContext(remaining_ms=100, step=0)
+            )
+
+    def test_the_first_record_always_runs(self) -> None:
+        """Even with no time left one record runs, so that retries make progress."""
+        app = App(report_batch_item_failures=True, min_remaining_ms=5_000)
+        ran: list[int] = []
+
+        @app.on_insert
+        async def handle(record: Record) -> None:
+            ran.append(index_of(record))
+
+        response = app.handler({"Records": [record(0, "a")]}, FakeContext(999, 0))
+
+        assert ran == [0]
+        assert response == {"batchItemFailures": []}
+
+    @pytest.mark.parametrize("report", [True, False])
+    def test_a_handler_error_survives_a_later_time_out(self, report: bool) -> None:
+        """A failure followed by running out of time before an earlier record keeps its error."""
+        app = App(report_batch_item_failures=report, min_remaining_ms=500)
+
+        @app.on_insert
+        async def handle(record: Record) -> None:
+            index = index_of(record)
+            if index == 0:
+                await asyncio.sleep(0.02)  # record 1 (same item) waits for it
+            if index == 2:
+                raise ValueError("record 2")
+
+        class Context:
+            """Time for record 2 (checked first), none left for record 1 after record 0."""
+
+            def __init__(self) -> None:
+                self.values = [5_000, 0]
+
+            def get_remaining_time_in_millis(self) -> int:
+                return self.values.pop(0) if len(self.values) > 1 else self.values[0]
+
+        batch = {"Records": [record(0, "a"), record(1, "a"), record(2, "b")]}
+        if report:
+            outcome = app.process(batch, Context())
+            assert outcome.failures == [{"itemIdentifier": "1001"}, {"itemIdentifier": "1002"}]
+            assert isinstance(outcome.error, ValueError)
+        else:
+            with pytest.raises(OutOfTimeError) as caught:
+                app.handler(batch, Context())
+            assert isinstance(caught.value.__cause__, ValueError)
+
+    def test_one_slot_runs_in_stream_order(self) -> None:
+        """With max_concurrency=1 records start in stream order, so none runs past a failure."""
+        app = App(report_batch_item_failures=True, max_concurrency=1)
+        started: list[int] = []
+
+        @app.on_insert
+        async def handle(record: Record) -> None:
+            index = index_of(record)
+            started.append(index)
+            await asyncio.sleep(0.001 if index == 0 else 0)
+            if index == 2:
+                raise ValueError(index)
+
+        keys = ["a", "b", "b", "a"]
+        response = app.handler({"Records": [record(i, k) for i, k in enumerate(keys)]}, None)
+
+        assert started == [0, 1, 2]
+        assert response == {"batchItemFailures": [{"itemIdentifier": "1002"}]}
 
 
 class TestDetection:
@@ -247,18 +314,41 @@ class TestDetection:
 
         assert seen == [("x", 0)]
 
-    def test_undetected_awaitable_fails_the_record(self) -> None:
-        """A sync callable returning a coroutine fails the record instead of dropping it."""
+    @pytest.mark.parametrize("with_async_route", [False, True])
+    def test_sync_wrapper_of_async_handler_is_awaited(self, with_async_route: bool) -> None:
+        """A sync wrapper returning a coroutine is awaited, with or without other async routes."""
         app = App(report_batch_item_failures=True)
+        done: list[int] = []
 
-        async def work() -> None:
-            return None
+        async def work(record: Record) -> None:
+            done.append(index_of(record))
 
-        app.on_insert(lambda record: work())
+        app.on_insert(lambda record: work(record))
+        if with_async_route:
+            app.on_modify(work)
 
         response = app.handler({"Records": [record(0, "a")]}, None)
 
-        assert response == {"batchItemFailures": [{"itemIdentifier": "1000"}]}
+        assert response == {"batchItemFailures": []}
+        assert done == [0]
+
+    def test_func_attribute_is_not_a_partial(self) -> None:
+        """Only functools.partial is unwrapped: an object's own async __call__ decides."""
+        app = App()
+        seen: list[int] = []
+
+        class Handler:
+            func = staticmethod(lambda record: None)
+
+            async def __call__(self, record: Record) -> None:
+                seen.append(index_of(record))
+
+        route = app.add_handler(Handler(), events=["INSERT"])
+        app.handler({"Records": [record(0, "a")]}, None)
+
+        assert route.is_async
+        assert route.name == "TestDetection.test_func_attribute_is_not_a_partial.<locals>.Handler"
+        assert seen == [0]
 
     def test_max_concurrency_is_checked(self) -> None:
         """max_concurrency must be a whole number of at least 1."""

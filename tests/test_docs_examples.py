@@ -371,7 +371,7 @@ class TestFailures:
         example = load_example("failures_time_guard")
 
         response = example.handler(
-            load_json(EXAMPLES / "failures_event.json"), Context(20_000, 9_999, 9_999)
+            load_json(EXAMPLES / "failures_event.json"), Context(9_999, 9_999)
         )
 
         assert response == {

@@ -405,3 +405,32 @@ class TestRoute:
         app.on_insert(lambda record: None)
 
         assert repr(app) == "<App with 1 routes>"
+
+
+class TestIncludingTwice:
+    def test_a_router_included_by_two_others_runs_once(
+        self, app: App, load_event: LoadEvent
+    ) -> None:
+        """A shared router reached through two included routers still runs its routes once."""
+        shared, left, right = Router(), Router(), Router()
+        shared.on_insert(name="audit")(lambda record: None)
+        left.include_router(shared)
+        right.include_router(shared)
+        app.include_router(left)
+        app.include_router(right)
+
+        assert [route.name for route in app.routes] == ["audit"]
+        assert run(app, load_event) == [("audit", "INSERT")]
+
+    def test_including_the_same_router_again_is_refused(self, app: App) -> None:
+        """Including a router that is already included would run its routes twice."""
+        router = Router()
+        app.include_router(router)
+
+        with pytest.raises(SetupError, match="already included"):
+            app.include_router(router)
+
+    def test_an_app_cannot_be_included(self, app: App) -> None:
+        """An App is not a Router to include: its hooks and options would be lost."""
+        with pytest.raises(SetupError, match="takes a Router"):
+            app.include_router(App())

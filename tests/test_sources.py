@@ -213,6 +213,108 @@ class TestPipes:
             app.handler([record], None)
 
 
+class TestPipesKinesis:
+    @staticmethod
+    def flattened(number: int) -> dict[str, Any]:
+        """A Kinesis record as EventBridge Pipes delivers it: no ``kinesis`` block."""
+        record = kinesis_record(number)
+        return {**record.pop("kinesis"), **record}
+
+    def test_flattened_kinesis_records_are_read(self, app: App) -> None:
+        """Pipes from a Kinesis stream: data and sequenceNumber at the top of each record."""
+        seen = collect(app)
+
+        assert app.handler([self.flattened(1), self.flattened(2)], None) == {
+            "batchItemFailures": []
+        }
+        assert [record.new for record in seen] == [{"pk": "a", "n": 1}, {"pk": "a", "n": 2}]
+        assert seen[0].table_name == "Orders"
+
+    @pytest.mark.parametrize(
+        ("field", "expected"),
+        [("eventID", "shardId-000000000000:49590002"), ("SequenceNumber", "49590002")],
+    )
+    def test_failures_are_reported_by_the_chosen_field(self, field: str, expected: str) -> None:
+        """pipes_identifier picks eventID or the Kinesis sequence number."""
+        app = App(report_batch_item_failures=True, pipes_identifier=field)
+        app.on_insert(lambda record: 1 / 0)
+
+        response = app.handler([self.flattened(2)], None)
+
+        assert response == {"batchItemFailures": [{"itemIdentifier": expected}]}
+
+    def test_bad_data_fails_that_record(self) -> None:
+        """A flattened record whose data is not a change fails, naming ``data``."""
+        broken = self.flattened(1)
+        broken["data"] = "WzFd"
+
+        with pytest.raises(RecordError, match="data holds no DynamoDB change"):
+            App().handler([broken], None)
+
+
+class TestFailureNotes:
+    def test_pipes_note_names_event_id_and_sequence_number(self) -> None:
+        """The note names the record's eventID and its real SequenceNumber, once each."""
+        app = App()
+        app.on_insert(lambda record: 1 / 0)
+
+        with pytest.raises(ZeroDivisionError) as caught:
+            app.handler([stream_record(7)], None)
+
+        assert getattr(caught.value, "__notes__", []) == [
+            "ddbstream: record 1 of 1 failed, eventID 'id-7', SequenceNumber '1007'"
+        ]
+
+    def test_a_raised_failure_is_logged_with_its_record(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Lambda's runtime logs no notes: the handler logs which record failed."""
+        app = App()
+        app.on_insert(lambda record: 1 / 0)
+
+        with pytest.raises(ZeroDivisionError):
+            app.handler({"Records": [stream_record(7)]}, None)
+
+        assert [record.getMessage() for record in caplog.records] == [
+            "record 1 of 1 failed, eventID 'id-7', SequenceNumber '1007': ZeroDivisionError: "
+            "division by zero; raising it so that Lambda retries the batch"
+        ]
+
+    def test_a_reported_failure_is_logged_with_its_traceback(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """In report mode the handler logs what it hands back to Lambda, with the exception."""
+        app = App(report_batch_item_failures=True)
+        app.on_insert(lambda record: 1 / 0)
+
+        app.handler({"Records": [stream_record(7), stream_record(8)]}, None)
+
+        (logged,) = caplog.records
+        assert logged.getMessage() == (
+            "reporting 1 record(s) from 1007 in batchItemFailures; Lambda retries from there"
+        )
+        assert logged.exc_info is not None
+
+    def test_running_out_of_time_is_logged_as_a_warning(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Records reported for lack of time are logged as a warning, without an exception."""
+
+        class Context:
+            def get_remaining_time_in_millis(self) -> int:
+                return 0
+
+        app = App(report_batch_item_failures=True)
+        app.on_insert(lambda record: None)
+
+        app.handler({"Records": [stream_record(1), stream_record(2)]}, Context())
+
+        (logged,) = caplog.records
+        assert logged.levelname == "WARNING"
+        assert "from 1002" in logged.getMessage()
+        assert "too little time left" in logged.getMessage()
+
+
 class TestTumblingWindows:
     def test_state_is_carried_and_returned(self, load_event: LoadEvent) -> None:
         """Handlers update app.window.state; the response returns it to Lambda."""

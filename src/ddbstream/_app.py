@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._batch import log_reported, run_batch
+from ._batch import log_raised, log_reported, run_batch
 from ._codec import Decoder
 from ._record import EVENT_NAMES
 from ._routing import Route, Router, RouteTable, is_coroutine_function
@@ -46,6 +46,8 @@ class App(Router):
         max_concurrency: with ``async def`` handlers, how many records (of different item
             keys) may run at once; records of one key always run one after another.
     """
+
+    _includable = False  # its error hooks, fallbacks and options would be lost
 
     def __init__(
         self,
@@ -200,7 +202,11 @@ class App(Router):
 
         def handler(event: Any, context: Any = None) -> BatchResponse:
             """Lambda entry point: process a batch, return ``{"batchItemFailures": [...]}``."""
-            outcome = app._run(event, context, report_failures=app.report_batch_item_failures)
+            try:
+                outcome = app._run(event, context, report_failures=app.report_batch_item_failures)
+            except Exception as error:
+                log_raised(error)
+                raise
             if outcome.failures:
                 log_reported(outcome)
             response: BatchResponse = {"batchItemFailures": outcome.failures}
@@ -257,7 +263,8 @@ class App(Router):
                 try:
                     result = route.handler(record)
                     if result is not None and hasattr(result, "__await__"):
-                        _refuse_awaitable(route, result)
+                        # An async handler that did not look async (a sync wrapper, say).
+                        _run_awaitable(result)
                 except Exception as error:
                     on_failure(record, error)
 
@@ -267,8 +274,8 @@ class App(Router):
                     trace(record, route.name)
                 try:
                     result = route.handler(record)
-                    if route.is_async:
-                        await result  # type: ignore[misc]
+                    if result is not None and hasattr(result, "__await__"):
+                        await result
                 except Exception as error:
                     on_failure(record, error)
 
@@ -303,9 +310,7 @@ class App(Router):
         for hook in self._window_end_hooks:
             result = hook(window)
             if result is not None and hasattr(result, "__await__"):
-                import asyncio  # only for async hooks: asyncio costs a cold start
-
-                asyncio.run(_wait_for(result))
+                _run_awaitable(result)
 
     def _on_failure(self, record: Record, error: Exception) -> None:
         for exception, hook in self._error_hooks:
@@ -323,14 +328,10 @@ class App(Router):
         return f"<{type(self).__name__} with {len(self.routes)} routes>"
 
 
-def _refuse_awaitable(route: Route, result: Any) -> None:
-    close = getattr(result, "close", None)
-    if callable(close):
-        close()  # no "coroutine was never awaited" warning on top of the error
-    raise TypeError(
-        f"route {route.name!r} returned an awaitable, but ddbstream did not recognise its handler "
-        "as async; define it with `async def` (callable objects need an `async def __call__`)"
-    )
+def _run_awaitable(awaitable: Any) -> None:
+    import asyncio  # only for async handlers: asyncio costs a cold start
+
+    asyncio.run(_wait_for(awaitable))
 
 
 async def _wait_for(awaitable: Any) -> None:

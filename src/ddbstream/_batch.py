@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ._sources import Source
     from ._typing import BatchItemFailure, LambdaContext
 
-__all__ = ["Outcome", "add_note", "clock", "describe", "log_reported", "run_batch"]
+__all__ = ["Outcome", "add_note", "clock", "describe", "log_raised", "log_reported", "run_batch"]
 
 
 class Outcome:
@@ -78,7 +78,9 @@ def run_batch(
     remaining_ms = clock(context)
     for index, raw in enumerate(raws):
         identifier = identifiers[index]
-        if remaining_ms is not None and remaining_ms() < min_remaining_ms:
+        # Never before the first record: an invocation that cannot start one would be retried
+        # the same way forever, until the records expire.
+        if index and remaining_ms is not None and remaining_ms() < min_remaining_ms:
             left = len(raws) - index
             if report_failures:
                 return Outcome(index, [{"itemIdentifier": i} for i in identifiers[index:]], None)
@@ -105,8 +107,23 @@ def clock(context: Any) -> Callable[[], int] | None:
 
 
 def describe(raw: Any, identifier: str) -> str:
-    event_id = raw.get("eventID") if isinstance(raw, dict) else None
-    return describe_record(event_id if isinstance(event_id, str) else None, identifier)
+    """Name a raw record by its eventID and sequence number, whichever identifies it."""
+    event_id = _field(raw, "eventID")
+    sequence_number = (
+        _field(raw.get("dynamodb"), "SequenceNumber")
+        or _field(raw.get("kinesis"), "sequenceNumber")
+        or _field(raw, "sequenceNumber")  # Kinesis records as EventBridge Pipes flattens them
+        if isinstance(raw, dict)
+        else None
+    )
+    if sequence_number is None and identifier != event_id:
+        sequence_number = identifier
+    return describe_record(event_id, sequence_number)
+
+
+def _field(container: Any, name: str) -> str | None:
+    value = container.get(name) if isinstance(container, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def add_note(error: BaseException, note: str) -> None:
@@ -120,6 +137,20 @@ def add_note(error: BaseException, note: str) -> None:
             error.__notes__ = [note]  # type: ignore[attr-defined]
 
 
+def log_raised(error: BaseException) -> None:
+    """Name the failed record in the log: Lambda's runtime logs the exception without notes."""
+    notes = [note for note in getattr(error, "__notes__", ()) if note.startswith("ddbstream:")]
+    if notes:
+        import logging  # only on failure; the Lambda runtime has it loaded anyway
+
+        logging.getLogger("ddbstream").error(
+            "%s: %s: %s; raising it so that Lambda retries the batch",
+            notes[-1].removeprefix("ddbstream: "),
+            type(error).__name__,
+            error,
+        )
+
+
 def log_reported(outcome: Outcome) -> None:
     """Say in the function's log what a partial batch response hands back to Lambda.
 
@@ -127,16 +158,12 @@ def log_reported(outcome: Outcome) -> None:
     """
     import logging  # only on failure; the Lambda runtime has it loaded anyway
 
-    first = outcome.failures[0]["itemIdentifier"]
+    logger = logging.getLogger("ddbstream")
+    failed = outcome.failures
+    message = "reporting %d record(s) from %s in batchItemFailures; Lambda retries from there"
     if outcome.error is None:
-        logging.getLogger("ddbstream").warning(
-            "too little time left: reporting %d records from %s in batchItemFailures",
-            len(outcome.failures),
-            first,
+        logger.warning(
+            message + " (too little time left)", len(failed), failed[0]["itemIdentifier"]
         )
     else:
-        logging.getLogger("ddbstream").error(
-            "record %s failed; reporting it in batchItemFailures so Lambda retries from it",
-            first,
-            exc_info=outcome.error,
-        )
+        logger.error(message, len(failed), failed[0]["itemIdentifier"], exc_info=outcome.error)

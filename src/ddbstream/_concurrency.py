@@ -1,8 +1,10 @@
-"""The batch loop for ``async def`` handlers: concurrent across item keys, ordered within one.
+"""The batch loop for ``async def`` handlers: concurrent across items, ordered within one.
 
-Records of one item (same table and keys) run strictly one after another, in stream order;
-records of different items run concurrently, up to a limit. Failure rules follow the
-sequential loop as closely as concurrency allows:
+Records are started in stream order, each once it has a slot (at most ``max_concurrency``
+run at once) and once the previous record of the same item (same stream and keys) has
+finished; so records of one item run strictly one after another, and with one slot the whole
+batch runs in stream order. Failure rules follow the sequential loop as closely as
+concurrency allows:
 
 - a record after a failed record of the same item never runs;
 - no record later in the stream than the earliest failure starts once that failure is known;
@@ -11,7 +13,7 @@ sequential loop as closely as concurrency allows:
 - the earliest failure in stream order is what is reported or raised.
 
 Records of other items that had already started past the failure point may run again on the
-retry; handlers that must not repeat should use async concurrency with care (or none).
+retry: handlers that must not repeat need idempotency, or ``max_concurrency=1``.
 """
 
 from __future__ import annotations
@@ -53,14 +55,11 @@ def run_batch_async(
         Exception: the earliest failure, when *report_failures* is off.
     """
     identifiers = [source.identifier(raw) for raw in raws]
-    return asyncio.run(
-        _Run(raws, identifiers, source, decoder, process, context, min_remaining_ms).run(
-            max_concurrency, report_failures
-        )
-    )
+    batch = _Batch(raws, identifiers, source, decoder, process, context, min_remaining_ms)
+    return asyncio.run(batch.run(max_concurrency, report_failures))
 
 
-class _Run:
+class _Batch:
     def __init__(
         self,
         raws: Sequence[Any],
@@ -79,73 +78,93 @@ class _Run:
         self.remaining_ms = clock(context)
         self.min_remaining_ms = min_remaining_ms
         self.first_failure: int | None = None  # index of the earliest failed or unstarted record
-        self.error: BaseException | None = None
-        self.out_of_time = False
+        self.errors: dict[int, Exception] = {}  # every handler failure, by record index
+        self.started = 0
         self.done = 0
 
     async def run(self, max_concurrency: int, report_failures: bool) -> Outcome:
         slots = asyncio.Semaphore(max_concurrency)
-        groups: dict[str, list[int]] = {}
+        last_of_item: dict[str, asyncio.Task[None]] = {}
+        tasks: list[asyncio.Task[None]] = []
         for index, raw in enumerate(self.raws):
-            groups.setdefault(_item_key(raw), []).append(index)
-        await asyncio.gather(*(self._run_group(indexes, slots) for indexes in groups.values()))
+            await slots.acquire()  # in stream order: no record overtakes an earlier one
+            if self.first_failure is not None and index > self.first_failure:
+                slots.release()
+                break  # Lambda redelivers it and everything after: running it now repeats it
+            key = _item_key(raw)
+            task = asyncio.ensure_future(self._run_one(index, last_of_item.get(key), slots))
+            last_of_item[key] = task
+            tasks.append(task)
+        await asyncio.gather(*tasks)
+        return self._outcome(report_failures)
 
+    async def _run_one(
+        self, index: int, previous: asyncio.Task[None] | None, slots: asyncio.Semaphore
+    ) -> None:
+        try:
+            if previous is not None:
+                await previous  # the same item's earlier record; it never raises
+            if self.first_failure is not None and index > self.first_failure:
+                return
+            remaining_ms = self.remaining_ms
+            # Never before the first record: an invocation that cannot start one would be
+            # retried the same way forever, until the records expire.
+            if self.started and remaining_ms is not None and remaining_ms() < self.min_remaining_ms:
+                self._fail(index)
+                return
+            self.started += 1
+            raw = self.raws[index]
+            identifier = self.identifiers[index]
+            try:
+                await self.process(self.source.record(raw, self.decoder, identifier))
+            except Exception as error:
+                position = f"record {index + 1} of {len(self.raws)}"
+                add_note(error, f"ddbstream: {position} failed, {describe(raw, identifier)}")
+                self.errors[index] = error
+                self._fail(index)
+                return
+            self.done += 1
+        finally:
+            slots.release()
+
+    def _fail(self, index: int) -> None:
+        if self.first_failure is None or index < self.first_failure:
+            self.first_failure = index
+
+    def _outcome(self, report_failures: bool) -> Outcome:
         first = self.first_failure
         if first is None:
             return Outcome(len(self.raws), [], None)
-        if self.out_of_time and self.error is None:
+        # The earliest handler failure, even if a record before it then ran out of time:
+        # its exception must not vanish.
+        error = self.errors[min(self.errors)] if self.errors else None
+        if first in self.errors:
             if not report_failures:
-                raise OutOfTimeError(
-                    f"less than {self.min_remaining_ms} ms of the invocation left; stopping "
-                    f"before record {first + 1} of {len(self.raws)} so that no record is cut off "
-                    "half-way (Lambda retries the batch). Turn on report_batch_item_failures to "
-                    "keep the progress instead."
-                )
-            failures: list[BatchItemFailure] = [
-                {"itemIdentifier": identifier} for identifier in self.identifiers[first:]
-            ]
-            return Outcome(self.done, failures, None)
-        error = self.error
-        assert error is not None
+                raise self.errors[first]
+            failures: list[BatchItemFailure] = [{"itemIdentifier": self.identifiers[first]}]
+            return Outcome(self.done, failures, error)
+        # Out of time before record `first` started: it and every record after it go back.
         if not report_failures:
-            raise error
-        return Outcome(self.done, [{"itemIdentifier": self.identifiers[first]}], error)
-
-    async def _run_group(self, indexes: list[int], slots: asyncio.Semaphore) -> None:
-        for index in indexes:
-            async with slots:
-                if self.first_failure is not None and index > self.first_failure:
-                    return  # Lambda redelivers it: running it now would run it twice
-                remaining_ms = self.remaining_ms
-                if remaining_ms is not None and remaining_ms() < self.min_remaining_ms:
-                    self._fail(index, None)
-                    return
-                raw = self.raws[index]
-                identifier = self.identifiers[index]
-                try:
-                    await self.process(self.source.record(raw, self.decoder, identifier))
-                except Exception as error:
-                    position = f"record {index + 1} of {len(self.raws)}"
-                    add_note(error, f"ddbstream: {position} failed, {describe(raw, identifier)}")
-                    self._fail(index, error)
-                    return
-                self.done += 1
-
-    def _fail(self, index: int, error: BaseException | None) -> None:
-        if self.first_failure is None or index < self.first_failure:
-            self.first_failure = index
-            self.error = error
-            self.out_of_time = error is None
+            raise OutOfTimeError(
+                f"less than {self.min_remaining_ms} ms of the invocation left; stopping before "
+                f"record {first + 1} of {len(self.raws)} so that no record is cut off half-way "
+                "(Lambda retries the batch). Turn on report_batch_item_failures to keep the "
+                "progress instead."
+            ) from error
+        failures = [{"itemIdentifier": identifier} for identifier in self.identifiers[first:]]
+        return Outcome(self.done, failures, error)
 
 
 def _item_key(raw: Any) -> str:
-    """Records of the same item share this key: table (stream) and key attributes."""
-    change = raw.get("dynamodb") if isinstance(raw, dict) else None
+    """Records of the same item share this key: the stream and the key attributes."""
+    if not isinstance(raw, dict):
+        return "?"
+    change = raw.get("dynamodb")
     keys = change.get("Keys") if isinstance(change, dict) else None
-    if keys is None:
-        # Kinesis and malformed records: the partition key, else one group for the unknown.
-        kinesis = raw.get("kinesis") if isinstance(raw, dict) else None
-        partition = kinesis.get("partitionKey") if isinstance(kinesis, dict) else None
-        return f"kinesis:{partition}" if partition is not None else "?"
-    source = raw.get("eventSourceARN", "")
-    return f"{source}|{json.dumps(keys, sort_keys=True, default=str)}"
+    if keys is not None:
+        source = raw.get("eventSourceARN", "")
+        return f"{source}|{json.dumps(keys, sort_keys=True, default=str)}"
+    # Kinesis (as Lambda or as Pipes delivers it): DynamoDB's partition key is the item's.
+    kinesis = raw.get("kinesis", raw)
+    partition = kinesis.get("partitionKey") if isinstance(kinesis, dict) else None
+    return f"kinesis|{partition}" if partition is not None else "?"

@@ -117,6 +117,8 @@ class Router:
     (``router.on_remove(lambda record: ...)``); each returns the function unchanged.
     """
 
+    _includable = True  # an App is a Router too, but its hooks would not come along
+
     def __init__(self) -> None:
         self._entries: list[Route | Router] = []
         self._frozen_by: str | None = None
@@ -314,10 +316,12 @@ class Router:
         Routes registered on *router* later are included too, until the app starts.
         """
         self._ensure_open("include_router")
-        if not isinstance(router, Router):
+        if not isinstance(router, Router) or not router._includable:
             raise SetupError(f"include_router takes a Router, got {router!r}")
         if router is self or self in router._all_routers():
             raise SetupError("a router cannot include itself")
+        if router in self._all_routers():
+            raise SetupError(f"{router!r} is already included here; its routes would run twice")
         self._entries.append(router)
 
     @property
@@ -335,9 +339,16 @@ class Router:
         return register
 
     def _iter_routes(self) -> Iterator[Route]:
+        seen: set[int] = set()  # a router included by two others still runs its routes once
+        for route in self._walk_routes():
+            if id(route) not in seen:
+                seen.add(id(route))
+                yield route
+
+    def _walk_routes(self) -> Iterator[Route]:
         for entry in self._entries:
             if isinstance(entry, Router):
-                yield from entry._iter_routes()
+                yield from entry._walk_routes()
             else:
                 yield entry
 
@@ -458,11 +469,18 @@ def _index_key(route: Route) -> tuple[str, str] | None:
 
 
 def _name_of(handler: object) -> str:
-    for candidate in (handler, getattr(handler, "func", None), type(handler)):
+    for candidate in (_unwrap_partial(handler), type(handler)):
         name = getattr(candidate, "__qualname__", None)
         if isinstance(name, str):
             return name
     return repr(handler)  # pragma: no cover - type(handler) always has a __qualname__
+
+
+def _unwrap_partial(function: object) -> object:
+    # By type name: importing functools for an isinstance check would cost a cold start.
+    while type(function).__name__ == "partial" and type(function).__module__ == "functools":
+        function = function.func  # type: ignore[attr-defined]
+    return function
 
 
 def is_coroutine_function(function: object) -> bool:
@@ -470,11 +488,7 @@ def is_coroutine_function(function: object) -> bool:
 
     Also sees through ``functools.partial`` and callable objects with an ``async def __call__``.
     """
-    while True:
-        wrapped = getattr(function, "func", None)  # functools.partial
-        if wrapped is None or not callable(wrapped):
-            break
-        function = wrapped
+    function = _unwrap_partial(function)
     code = getattr(function, "__code__", None)
     if code is None:
         call = getattr(type(function), "__call__", None)  # noqa: B004 - its code, not callability

@@ -85,37 +85,55 @@ class Source:
 
 
 class KinesisSource(Source):
-    """Kinesis Data Streams for DynamoDB: the change is base64 JSON in ``kinesis.data``."""
+    """Kinesis Data Streams for DynamoDB: the change is base64 JSON in ``kinesis.data``.
 
-    __slots__ = ()
+    EventBridge Pipes flattens Kinesis records (``data`` and ``sequenceNumber`` at the top,
+    no ``kinesis`` block): *flat* reads them so, and *field* picks the identifier,
+    ``"sequenceNumber"`` or ``"eventID"``.
+    """
+
+    __slots__ = ("field", "flat")
+
+    def __init__(self, name: str, *, flat: bool = False, field: str = "sequenceNumber") -> None:
+        super().__init__(name)
+        self.flat = flat
+        self.field = field
 
     def identifier(self, raw: Any) -> str:
-        try:
-            identifier = raw["kinesis"]["sequenceNumber"]
-        except (KeyError, TypeError):
-            identifier = None
-        return _require_identifier(identifier, raw, "kinesis.sequenceNumber")
+        if self.field == "eventID":
+            identifier = raw.get("eventID") if isinstance(raw, dict) else None
+            return _require_identifier(identifier, raw, "eventID")
+        block = self._block(raw)
+        identifier = block.get("sequenceNumber") if isinstance(block, dict) else None
+        where = "sequenceNumber" if self.flat else "kinesis.sequenceNumber"
+        return _require_identifier(identifier, raw, where)
 
     def record(self, raw: Any, decoder: Decoder, identifier: str) -> Record:
         import binascii
         import json
 
         event_id = raw.get("eventID")
+        where = "data" if self.flat else "kinesis.data"
         try:
-            change = json.loads(binascii.a2b_base64(raw["kinesis"]["data"]))
+            change = json.loads(binascii.a2b_base64(self._block(raw)["data"]))
         except (KeyError, TypeError, ValueError) as error:
             raise RecordError(
-                f"kinesis.data is not base64 JSON of a DynamoDB change: {error}",
+                f"{where} is not base64 JSON of a DynamoDB change: {error}",
                 event_id=event_id,
                 sequence_number=identifier,
             ) from None
         if not isinstance(change, dict):
             raise RecordError(
-                "kinesis.data holds no DynamoDB change record",
+                f"{where} holds no DynamoDB change record",
                 event_id=event_id,
                 sequence_number=identifier,
             )
         return Record(raw, decoder=decoder, change=change, sequence_number=identifier)
+
+    def _block(self, raw: Any) -> Any:
+        if self.flat:
+            return raw
+        return raw.get("kinesis") if isinstance(raw, dict) else None
 
 
 class PipesSource(Source):
@@ -145,8 +163,12 @@ def read_event(event: Any, pipes_identifier: str) -> tuple[Source, list[Any], Wi
         EventError: the event is not a batch of stream records of any known shape.
     """
     if isinstance(event, list):
-        if event and isinstance(event[0], dict) and "kinesis" in event[0]:
+        head = event[0] if event and isinstance(event[0], dict) else {}
+        if "kinesis" in head:
             return KINESIS, event, None
+        if "data" in head and "sequenceNumber" in head:  # Pipes flattens Kinesis records
+            field = "eventID" if pipes_identifier == "eventID" else "sequenceNumber"
+            return KinesisSource("EventBridge Pipes", flat=True, field=field), event, None
         return PipesSource("EventBridge Pipes", pipes_identifier), event, None
     if not isinstance(event, dict):
         raise EventError(
