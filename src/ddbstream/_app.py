@@ -236,15 +236,17 @@ class App(Router):
         fallbacks = table.fallbacks
         on_failure = self._on_failure
 
+        unfiltered = table.unfiltered
+
         def select(record: Record) -> tuple[Route, ...] | list[Route]:
             """The routes to run: every match, in order, else the fallbacks."""
             if trace is not None:
                 trace(record, None)
+            name = record.event_name
             selected = []
             undecided = False  # a filter failed and an error hook handled it
             # All filters before any handler: a filter that fails, fails the record before
             # any of its handlers has run.
-            name = record.event_name
             narrow = narrowers[name]
             for route in by_event[name] if narrow is None else narrow(record):
                 try:
@@ -257,7 +259,10 @@ class App(Router):
             return selected or (() if undecided else fallbacks)
 
         def process(record: Record) -> None:
-            for route in select(record):
+            routes = unfiltered[record.event_name]
+            if routes is None or trace is not None:
+                routes = select(record)
+            for route in routes:
                 if trace is not None:
                     trace(record, route.name)
                 try:
@@ -269,7 +274,10 @@ class App(Router):
                     on_failure(record, error)
 
         async def process_async(record: Record) -> None:
-            for route in select(record):
+            routes = unfiltered[record.event_name]
+            if routes is None or trace is not None:
+                routes = select(record)
+            for route in routes:
                 if trace is not None:
                     trace(record, route.name)
                 try:

@@ -74,7 +74,8 @@ def run_batch(
     """
     # Every identifier first: a record that could not be reported must fail the batch before
     # any record runs, or the retry would run those records twice.
-    identifiers = [source.identifier(raw) for raw in raws]
+    identifiers = source.identifiers(raws)
+    make_record = source.record
     remaining_ms = clock(context)
     for index, raw in enumerate(raws):
         identifier = identifiers[index]
@@ -91,7 +92,7 @@ def run_batch(
                 "to keep the progress instead."
             )
         try:
-            process(source.record(raw, decoder, identifier))
+            process(make_record(raw, decoder, identifier))
         except Exception as error:
             position = f"record {index + 1} of {len(raws)}"
             add_note(error, f"ddbstream: {position} failed, {describe(raw, identifier)}")

@@ -54,7 +54,7 @@ def run_batch_async(
         RecordError: a record has no identifier (checked before any record runs).
         Exception: the earliest failure, when *report_failures* is off.
     """
-    identifiers = [source.identifier(raw) for raw in raws]
+    identifiers = source.identifiers(raws)
     batch = _Batch(raws, identifiers, source, decoder, process, context, min_remaining_ms)
     return asyncio.run(batch.run(max_concurrency, report_failures))
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ._codec import same_value
 from .errors import MissingImageError, RecordError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from datetime import datetime
     from typing import Any
 
@@ -315,13 +316,19 @@ class Record:
 _new_object = object.__new__
 
 
-def stream_record(raw: dict[str, Any], decoder: Decoder) -> Record:
+def stream_record(raw: Any, decoder: Decoder, identifier: str | None = None) -> Record:
     """``Record(raw, decoder=decoder)`` for a DynamoDB Streams record, at half the cost.
 
     The batch loop makes one Record per record, and on Python 3.11 calling a class with a
     keyword argument costs as much as the whole ``__init__``. Anything unusual goes through
-    ``Record()``, which raises the error that says what is wrong.
+    ``Record()``, which raises the error that says what is wrong. *identifier* is the
+    record's SequenceNumber, which the record itself holds; it is accepted so that all
+    sources make records with the same call.
     """
+    if raw.__class__ is not dict:
+        if not isinstance(raw, Mapping):
+            raise RecordError(f"a stream record must be a JSON object, got {type(raw).__name__}")
+        return Record(raw, decoder=decoder)
     dynamodb = raw.get("dynamodb")
     event_name = raw.get("eventName")
     if (
