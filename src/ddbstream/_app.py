@@ -12,7 +12,7 @@ from .errors import SetupError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import Any, TypeAlias, TypeVar
 
     from ._batch import Outcome
@@ -238,7 +238,7 @@ class App(Router):
 
         unfiltered = table.unfiltered
 
-        def select(record: Record) -> tuple[Route, ...] | list[Route]:
+        def select(record: Record) -> Sequence[Route]:
             """The routes to run: every match, in order, else the fallbacks."""
             if trace is not None:
                 trace(record, None)
@@ -259,7 +259,7 @@ class App(Router):
             return selected or (() if undecided else fallbacks)
 
         def process(record: Record) -> None:
-            routes = unfiltered[record.event_name]
+            routes: Sequence[Route] | None = unfiltered[record.event_name]
             if routes is None or trace is not None:
                 routes = select(record)
             for route in routes:
@@ -274,7 +274,7 @@ class App(Router):
                     on_failure(record, error)
 
         async def process_async(record: Record) -> None:
-            routes = unfiltered[record.event_name]
+            routes: Sequence[Route] | None = unfiltered[record.event_name]
             if routes is None or trace is not None:
                 routes = select(record)
             for route in routes:
