@@ -17,7 +17,9 @@ Nothing here is imported by ``import ddbstream``.
 from __future__ import annotations
 
 import itertools
-from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
+from decimal import Decimal
+
+from ._serializer import image_size, serialize, serialize_image
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -48,163 +50,11 @@ STREAM_LABEL = "2026-01-01T00:00:00.000"
 """The stream label in every DynamoDB stream ARN the builders make."""
 VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 
-_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 # Shaped like real ones (28 digits) and all of one width, so they rise as text too.
 _SEQUENCE_BASE = 4_421_584_500_000_000_017_450_439_000
 _KINESIS_SEQUENCE_BASE = 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_000
 _sequence = itertools.count(1)
 _kinesis_sequence = itertools.count(1)
-
-
-# --- values ----------------------------------------------------------------------------------
-
-
-def serialize(value: Any, *, path: str = "value") -> dict[str, Any]:
-    """Convert a plain Python value to DynamoDB JSON as a stream delivers it.
-
-    ``str`` -> ``S``; ``bool`` -> ``BOOL``; ``None`` -> ``NULL``; ``int``, ``float`` and
-    ``Decimal`` -> ``N`` (the text DynamoDB itself returns: ``1.50`` gives ``"1.5"``, ``1e3``
-    gives ``"1000"``); ``bytes`` -> ``B`` as base64 text; a ``set`` of strings, numbers or bytes
-    -> ``SS``, ``NS`` or ``BS`` (members sorted); ``list``/``tuple`` -> ``L``; ``dict`` -> ``M``.
-
-    Args:
-        value: the value to convert.
-        path: how error messages name the value.
-
-    Raises:
-        TypeError: a value (or a map key) has a type DynamoDB cannot store; the message names
-            its path, as ``new.address.zip``.
-        ValueError: a number DynamoDB refuses (NaN, infinity, more than 38 digits, out of
-            range) or an empty or mixed set.
-    """
-    if isinstance(value, str):
-        return {"S": value}
-    if value is True or value is False:
-        return {"BOOL": value}
-    if value is None:
-        return {"NULL": True}
-    if isinstance(value, (int, float, Decimal)):
-        return {"N": _number(value, path)}
-    if isinstance(value, (bytes, bytearray)):
-        return {"B": _base64(value)}
-    if isinstance(value, dict):
-        return {"M": serialize_image(value, path=path)}
-    if isinstance(value, (list, tuple)):
-        return {"L": [serialize(item, path=f"{path}[{index}]") for index, item in enumerate(value)]}
-    if isinstance(value, (set, frozenset)):
-        return _set(value, path)
-    raise TypeError(
-        f"{path}: cannot store a {type(value).__name__} in DynamoDB ({value!r}). Use str, int, "
-        "float, Decimal, bool, None, bytes, a set, a list or a dict."
-    )
-
-
-def serialize_image(item: Mapping[str, Any], *, path: str = "image") -> dict[str, Any]:
-    """Convert a dict of attribute names to values into a DynamoDB JSON image.
-
-    Raises:
-        TypeError: *item* is not a dict with string keys, or a value cannot be stored.
-        ValueError: a value DynamoDB refuses (see :func:`serialize`).
-    """
-    if not isinstance(item, dict):
-        raise TypeError(f"{path}: expected a dict of attribute names to values, got {item!r}")
-    image: dict[str, Any] = {}
-    for name, value in item.items():
-        if not isinstance(name, str):
-            raise TypeError(f"{path}: attribute names must be strings, got {name!r}")
-        image[name] = serialize(value, path=f"{path}.{name}")
-    return image
-
-
-def _number(value: int | float | Decimal, path: str) -> str:
-    # repr gives the shortest text that reads back as the same float: 0.1 -> "0.1".
-    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    if not number.is_finite():
-        raise ValueError(f"{path}: DynamoDB numbers are finite, got {value!r}")
-    if not number:
-        return "0"
-    number = _EXACT.normalize(number)
-    digits = len(number.as_tuple().digits)
-    if digits > 38:
-        raise ValueError(
-            f"{path}: DynamoDB keeps at most 38 significant digits, {value!r} has {digits}"
-        )
-    if not -130 <= number.adjusted() <= 125:
-        raise ValueError(
-            f"{path}: {value!r} is outside DynamoDB's number range (1E-130 to 9.9E+125)"
-        )
-    return format(number, "f")
-
-
-def _base64(value: bytes | bytearray) -> str:
-    import base64
-
-    return base64.b64encode(value).decode("ascii")
-
-
-def _set(value: set[Any] | frozenset[Any], path: str) -> dict[str, Any]:
-    if not value:
-        raise ValueError(f"{path}: DynamoDB has no empty sets; leave the attribute out instead")
-    kinds = {_set_kind(member, path) for member in value}
-    if len(kinds) > 1:
-        raise ValueError(
-            f"{path}: a set must hold only strings, only numbers or only bytes, got "
-            f"{', '.join(sorted(kinds))}"
-        )
-    (kind,) = kinds
-    if kind == "strings":
-        return {"SS": sorted(value)}
-    if kind == "bytes":
-        return {"BS": [_base64(member) for member in sorted(value)]}
-    # 1.0 and Decimal("1.00") are one DynamoDB number: keep it once.
-    texts = {_number(member, f"{path}[{member!r}]") for member in value}
-    return {"NS": sorted(texts, key=Decimal)}
-
-
-def _set_kind(member: Any, path: str) -> str:
-    if isinstance(member, str):
-        return "strings"
-    if isinstance(member, (bytes, bytearray)):
-        return "bytes"
-    if isinstance(member, (int, float, Decimal)) and not isinstance(member, bool):
-        return "numbers"
-    raise TypeError(
-        f"{path}: set members must be strings, numbers or bytes, got {type(member).__name__} "
-        f"({member!r})"
-    )
-
-
-def _size(value: Any) -> int:
-    """DynamoDB's size in bytes of a DynamoDB JSON value (its item-size rules)."""
-    ((tag, raw),) = value.items()
-    if tag == "S":
-        return len(raw.encode("utf-8"))
-    if tag == "N":
-        return _number_size(raw)
-    if tag == "B":
-        text: str = raw
-        return len(text) * 3 // 4 - text.count("=", -2)
-    if tag in ("BOOL", "NULL"):
-        return 1
-    if tag == "SS":
-        return sum(len(member.encode("utf-8")) for member in raw)
-    if tag == "NS":
-        return sum(map(_number_size, raw))
-    if tag == "BS":
-        return sum(_size({"B": member}) for member in raw)
-    if tag == "L":
-        return 3 + sum(1 + _size(item) for item in raw)
-    # M: 3 bytes, plus a byte, the name and the value for each entry.
-    return 3 + sum(1 + len(name.encode("utf-8")) + _size(item) for name, item in raw.items())
-
-
-def _image_size(image: Mapping[str, Any]) -> int:
-    return sum(len(name.encode("utf-8")) + _size(item) for name, item in image.items())
-
-
-def _number_size(text: str) -> int:
-    digits = text.lstrip("-").replace(".", "").strip("0") or "0"
-    return (len(digits) + 1) // 2 + 1 + text.startswith("-")
 
 
 # --- records ---------------------------------------------------------------------------------
@@ -344,13 +194,13 @@ def _record(
         "ApproximateCreationDateTime": _epoch_seconds(approximate_creation_time),
         "Keys": keys,
     }
-    size = _image_size(keys)
+    size = image_size(keys)
     if new_image is not None and view_type in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
         body["NewImage"] = new_image
-        size += _image_size(new_image)
+        size += image_size(new_image)
     if old_image is not None and view_type in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
         body["OldImage"] = old_image
-        size += _image_size(old_image)
+        size += image_size(old_image)
     body["SequenceNumber"] = _next_sequence_number()
     body["SizeBytes"] = size
     body["StreamViewType"] = view_type
