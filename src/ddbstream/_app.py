@@ -38,8 +38,8 @@ class App(Router):
             Lambda ignores the response and would lose the failed record.
         parse_number: turns the text of each ``N`` value into a Python value; default an
             exact :class:`decimal.Decimal`. Filters always compare exact numbers.
-        min_remaining_ms: with a Lambda context, do not start a record when fewer
-            milliseconds than this remain; report it and the rest (or raise
+        min_remaining_ms: with a Lambda context, start no record after the first when
+            fewer milliseconds than this remain; report it and the rest (or raise
             :class:`~ddbstream.errors.OutOfTimeError`) so no record is cut off half-way.
         pipes_identifier: the field EventBridge Pipes batches are reported by,
             ``"eventID"`` (default) or ``"SequenceNumber"``.
@@ -229,6 +229,7 @@ class App(Router):
         table = self._table
         if table is None:
             table = self._start()
+        self.window = None  # not the last invocation's, should this event be unreadable
         source, raws, window = read_event(event, self.pipes_identifier)
         self.window = window
         by_event = table.by_event
@@ -273,6 +274,8 @@ class App(Router):
                 except Exception as error:
                     on_failure(record, error)
 
+        # process() with an await: the two stay line for line alike, so that sync and async
+        # apps route, trace and fail the same way.
         async def process_async(record: Record) -> None:
             routes: Sequence[Route] | None = unfiltered[record.event_name]
             if routes is None or trace is not None:
