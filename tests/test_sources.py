@@ -243,6 +243,14 @@ class TestPipesKinesis:
 
         assert response == {"batchItemFailures": [{"itemIdentifier": expected}]}
 
+    def test_sequence_number_is_the_kinesis_one(self, app: App) -> None:
+        """record.sequence_number is the Kinesis sequence number whatever reports failures."""
+        seen = collect(app)
+
+        app.handler([self.flattened(3)], None)
+
+        assert seen[0].sequence_number == "49590003"
+
     def test_bad_data_fails_that_record(self) -> None:
         """A flattened record whose data is not a change fails, naming ``data``."""
         broken = self.flattened(1)

@@ -144,7 +144,8 @@ class KinesisSource(Source):
                 event_id=event_id,
                 sequence_number=identifier,
             )
-        return Record(raw, decoder=decoder, change=change, sequence_number=identifier)
+        sequence_number = self._block(raw).get("sequenceNumber")  # whatever reports it
+        return Record(raw, decoder=decoder, change=change, sequence_number=sequence_number)
 
     def _block(self, raw: Any) -> Any:
         if self.flat:
