@@ -13,6 +13,7 @@ handler = app.handler
 
 from . import conditions, errors
 from ._app import App
+from ._batch import Outcome
 from ._codec import deserialize, deserialize_image
 from ._record import Diff, Record
 from ._routing import Route, Router
@@ -25,6 +26,7 @@ __all__ = [
     "Attr",
     "DdbStreamError",
     "Diff",
+    "Outcome",
     "Record",
     "Route",
     "Router",
