@@ -354,3 +354,38 @@ class TestDetection:
         """max_concurrency must be a whole number of at least 1."""
         with pytest.raises(SetupError, match="max_concurrency"):
             App(max_concurrency=0)
+
+
+class TestKinesisItems:
+    @pytest.mark.parametrize("flattened", [False, True])
+    def test_records_of_one_partition_key_run_in_order(self, flattened: bool) -> None:
+        """Kinesis records (as Lambda or as Pipes delivers them) are grouped by partition key."""
+        import base64
+        import json
+
+        def kinesis(index: int, key: str) -> dict[str, Any]:
+            change = {"eventName": "INSERT", "tableName": "T", **record(index, key)}
+            block = {
+                "partitionKey": key,
+                "sequenceNumber": f"{5000 + index}",
+                "data": base64.b64encode(json.dumps(change).encode()).decode(),
+            }
+            if flattened:
+                return {**block, "eventID": f"shard:{index}"}
+            return {"kinesis": block, "eventID": f"shard:{index}"}
+
+        app = App(max_concurrency=4)
+        finished: list[tuple[str, int]] = []
+
+        @app.on_insert
+        async def handle(record: Record) -> None:
+            index = index_of(record)
+            await asyncio.sleep(0.002 if index % 2 == 0 else 0)
+            finished.append((record.keys["pk"], index))
+
+        keys = ["a", "a", "b", "a", "b"]
+        records = [kinesis(i, key) for i, key in enumerate(keys)]
+        app.handler(records if flattened else {"Records": records}, None)
+
+        assert [i for key, i in finished if key == "a"] == [0, 1, 3]
+        assert [i for key, i in finished if key == "b"] == [2, 4]

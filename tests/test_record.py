@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from conftest import LoadEvent
-from ddbstream import Diff, Record
+from ddbstream import App, Diff, Record
 from ddbstream._codec import EXACT_DECODER, Decoder
 from ddbstream._record import table_from_arn
 from ddbstream.errors import DecodeError, MissingImageError, RecordError
@@ -502,3 +502,25 @@ class TestMalformed:
         assert f"unknown eventName {name!r}" in str(caught.value)
         assert caught.value.sequence_number == "7"
         assert "SequenceNumber '7'" in str(caught.value)
+
+
+class TestOtherMappings:
+    def test_a_record_that_is_not_a_dict_is_read_too(self, app: App) -> None:
+        """A record given as another Mapping (a read-only proxy, say) works like a dict."""
+        from types import MappingProxyType
+
+        seen: list[Any] = []
+        app.on_insert(lambda record: seen.append(record.new))
+        raw = {
+            "eventID": "1",
+            "eventName": "INSERT",
+            "dynamodb": {
+                "Keys": {"pk": {"S": "a"}},
+                "NewImage": {"pk": {"S": "a"}},
+                "SequenceNumber": "1",
+            },
+        }
+
+        app.handler({"Records": [MappingProxyType(raw)]}, None)
+
+        assert seen == [{"pk": "a"}]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from ._codec import same_value
 from .errors import MissingImageError, RecordError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
     from typing import Any
 
@@ -325,9 +324,7 @@ def stream_record(raw: Any, decoder: Decoder, identifier: str | None = None) -> 
     record's SequenceNumber, which the record itself holds; it is accepted so that all
     sources make records with the same call.
     """
-    if raw.__class__ is not dict:
-        if not isinstance(raw, Mapping):
-            raise RecordError(f"a stream record must be a JSON object, got {type(raw).__name__}")
+    if raw.__class__ is not dict:  # another Mapping: the general constructor reads it
         return Record(raw, decoder=decoder)
     dynamodb = raw.get("dynamodb")
     event_name = raw.get("eventName")
