@@ -221,6 +221,30 @@ class TestInvokeEventShapes:
         assert status == 0
         assert "3 of 3 records processed" in out
 
+    def test_pipes_failure_is_marked_on_its_row(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """A failed Pipes record is marked FAILED though Pipes reports it by eventID."""
+        records = json.loads(Path(EXAMPLE_EVENT).read_text(encoding="utf-8"))["Records"]
+        event_file = tmp_path / "pipes.json"
+        event_file.write_text(json.dumps(records), encoding="utf-8")
+        app_file = write_app(
+            tmp_path,
+            """
+            from ddbstream import App
+
+            app = App(report_batch_item_failures=True)
+            app.on_modify(name="boom")(lambda record: 1 / 0)
+            """,
+            name="pipes_app.py",
+        )
+
+        status, out, _ = invoke(capsys, "invoke", f"{app_file}:app", str(event_file))
+
+        assert status == 1
+        assert [row[4] for row in table(out)[1:]] == ["ok (no route)", "FAILED", "not run"]
+        assert 'response: {"batchItemFailures": [{"itemIdentifier": "2"}]}' in out
+
 
 class TestInvokeProblems:
     def test_handler_setting_through_the_app(

@@ -209,14 +209,18 @@ class App(Router):
                 raise
             if outcome.failures:
                 log_reported(outcome)
-            response: BatchResponse = {"batchItemFailures": outcome.failures}
-            if app.window is not None:
-                response["state"] = app.window.state
-            return response
+            return app._response(outcome)
 
         handler.__qualname__ = f"{type(self).__name__}.handler"
         handler.app = app  # type: ignore[attr-defined]  # how the CLI finds the app behind it
         return handler
+
+    def _response(self, outcome: Outcome) -> BatchResponse:
+        """What the handler returns for *outcome*: the failures, and a window's state."""
+        response: BatchResponse = {"batchItemFailures": outcome.failures}
+        if self.window is not None:
+            response["state"] = self.window.state
+        return response
 
     def _run(
         self,

@@ -21,7 +21,17 @@ if TYPE_CHECKING:
     from ._sources import Source
     from ._typing import BatchItemFailure, LambdaContext
 
-__all__ = ["Outcome", "add_note", "clock", "describe", "log_raised", "log_reported", "run_batch"]
+__all__ = [
+    "Outcome",
+    "add_note",
+    "clock",
+    "describe",
+    "log_raised",
+    "log_reported",
+    "note_failure",
+    "out_of_time",
+    "run_batch",
+]
 
 
 class Outcome:
@@ -31,20 +41,44 @@ class Outcome:
         failures: the ``batchItemFailures`` list to return to Lambda.
         processed: how many records completed (successfully, or handled by an error hook).
         error: the exception the first failed record raised, if one did.
-        records: with tracing on, the records started, in order.
+        failed_record: the Record of that failure; None when there was none, or when the
+            record could not even be read.
+        records: with tracing on (``App.process``), the records started, in order.
         ran: with tracing on, ``(record, route name)`` for every handler started, in order.
     """
 
-    __slots__ = ("error", "failures", "processed", "ran", "records")
+    __slots__ = (
+        "_routes_by_record",
+        "error",
+        "failed_record",
+        "failures",
+        "processed",
+        "ran",
+        "records",
+    )
 
     def __init__(
-        self, processed: int, failures: list[BatchItemFailure], error: BaseException | None
+        self,
+        processed: int,
+        failures: list[BatchItemFailure],
+        error: BaseException | None,
+        failed_record: Record | None = None,
     ) -> None:
         self.processed = processed
         self.failures = failures
         self.error = error
+        self.failed_record = failed_record
         self.records: list[Record] = []
         self.ran: list[tuple[Record, str]] = []
+        self._routes_by_record: dict[int, list[str]] | None = None
+
+    def routes_run(self, record: Record) -> list[str]:
+        """The names of the routes that ran for *record* (with tracing on), in order."""
+        if self._routes_by_record is None:
+            self._routes_by_record = {}
+            for ran, name in self.ran:
+                self._routes_by_record.setdefault(id(ran), []).append(name)
+        return list(self._routes_by_record.get(id(record), ()))
 
     def __repr__(self) -> str:
         return (
@@ -82,27 +116,38 @@ def run_batch(
         # Never before the first record: an invocation that cannot start one would be retried
         # the same way forever, until the records expire.
         if index and remaining_ms is not None and remaining_ms() < min_remaining_ms:
-            left = len(raws) - index
             if report_failures:
                 return Outcome(index, [{"itemIdentifier": i} for i in identifiers[index:]], None)
-            raise OutOfTimeError(
-                f"less than {min_remaining_ms} ms of the invocation left with {left} of "
-                f"{len(raws)} records to go; stopping before {identifier!r} so that no record is "
-                "cut off half-way (Lambda retries the batch). Turn on report_batch_item_failures "
-                "to keep the progress instead."
-            )
+            raise out_of_time(min_remaining_ms, index, len(raws), identifier)
+        record = None
         try:
-            process(make_record(raw, decoder, identifier))
+            record = make_record(raw, decoder, identifier)
+            process(record)
         except Exception as error:
-            position = f"record {index + 1} of {len(raws)}"
-            add_note(error, f"ddbstream: {position} failed, {describe(raw, identifier)}")
+            note_failure(error, raw, identifier, index, len(raws))
             if not report_failures:
                 raise
-            return Outcome(index, [{"itemIdentifier": identifier}], error)
+            return Outcome(index, [{"itemIdentifier": identifier}], error, record)
     return Outcome(len(raws), [], None)
 
 
+def out_of_time(min_remaining_ms: int, index: int, total: int, identifier: str) -> OutOfTimeError:
+    """The error for a batch stopped by the time guard before record *index*."""
+    return OutOfTimeError(
+        f"less than {min_remaining_ms} ms of the invocation left with {total - index} of "
+        f"{total} records to go; stopping before record {index + 1} ({identifier!r}) so that no "
+        "record is cut off half-way (Lambda retries the batch). Turn on "
+        "report_batch_item_failures to keep the progress instead."
+    )
+
+
+def note_failure(error: BaseException, raw: Any, identifier: str, index: int, total: int) -> None:
+    """Add the note that names the failed record: its position, eventID and sequence number."""
+    add_note(error, f"ddbstream: record {index + 1} of {total} failed, {describe(raw, identifier)}")
+
+
 def clock(context: Any) -> Callable[[], int] | None:
+    """The context's ``get_remaining_time_in_millis``, or None without a usable context."""
     method = getattr(context, "get_remaining_time_in_millis", None)
     return method if callable(method) else None
 
@@ -128,6 +173,7 @@ def _field(container: Any, name: str) -> str | None:
 
 
 def add_note(error: BaseException, note: str) -> None:
+    """``error.add_note(note)``, also on Python 3.10, which has no add_note."""
     if sys.version_info >= (3, 11):
         error.add_note(note)
     else:  # pragma: no cover - Python 3.10 has no add_note; the attribute is what it reads

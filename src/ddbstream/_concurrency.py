@@ -21,8 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from ._batch import Outcome, add_note, clock, describe
-from .errors import OutOfTimeError
+from ._batch import Outcome, clock, note_failure, out_of_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -79,6 +78,7 @@ class _Batch:
         self.min_remaining_ms = min_remaining_ms
         self.first_failure: int | None = None  # index of the earliest failed or unstarted record
         self.errors: dict[int, Exception] = {}  # every handler failure, by record index
+        self.records: dict[int, Record] = {}  # the failed ones' Records, by record index
         self.started = 0
         self.done = 0
 
@@ -116,10 +116,12 @@ class _Batch:
             raw = self.raws[index]
             identifier = self.identifiers[index]
             try:
-                await self.process(self.source.record(raw, self.decoder, identifier))
+                record = self.source.record(raw, self.decoder, identifier)
+                self.records[index] = record
+                await self.process(record)
+                del self.records[index]
             except Exception as error:
-                position = f"record {index + 1} of {len(self.raws)}"
-                add_note(error, f"ddbstream: {position} failed, {describe(raw, identifier)}")
+                note_failure(error, raw, identifier, index, len(self.raws))
                 self.errors[index] = error
                 self._fail(index)
                 return
@@ -142,14 +144,11 @@ class _Batch:
             if not report_failures:
                 raise self.errors[first]
             failures: list[BatchItemFailure] = [{"itemIdentifier": self.identifiers[first]}]
-            return Outcome(self.done, failures, error)
+            return Outcome(self.done, failures, error, self.records.get(first))
         # Out of time before record `first` started: it and every record after it go back.
         if not report_failures:
-            raise OutOfTimeError(
-                f"less than {self.min_remaining_ms} ms of the invocation left; stopping before "
-                f"record {first + 1} of {len(self.raws)} so that no record is cut off half-way "
-                "(Lambda retries the batch). Turn on report_batch_item_failures to keep the "
-                "progress instead."
+            raise out_of_time(
+                self.min_remaining_ms, first, len(self.raws), self.identifiers[first]
             ) from error
         failures = [{"itemIdentifier": identifier} for identifier in self.identifiers[first:]]
         return Outcome(self.done, failures, error)

@@ -155,10 +155,7 @@ def _invoke(arguments: argparse.Namespace) -> int:
         print(file=sys.stderr)
         traceback.print_exception(outcome.error, file=sys.stderr)
     if app.report_batch_item_failures or not outcome.failures:
-        response: dict[str, Any] = {"batchItemFailures": outcome.failures}
-        if app.window is not None:
-            response["state"] = app.window.state
-        print(f"\nresponse: {json.dumps(response)}")
+        print(f"\nresponse: {json.dumps(app._response(outcome))}")
     else:
         print(
             "\nthe handler raises (report_batch_item_failures is off): Lambda would retry the "
@@ -342,15 +339,11 @@ def _attribute(module: Any, attribute: str, spec: str) -> Any:
 
 
 def _print_outcome(outcome: Outcome, total: int) -> None:
-    failed = {failure["itemIdentifier"] for failure in outcome.failures}
-    routes_by_record: dict[int, list[str]] = {}
-    for record, name in outcome.ran:
-        routes_by_record.setdefault(id(record), []).append(name)
     rows = [("#", "eventID", "event", "sequence number", "outcome", "routes run")]
     for number, record in enumerate(outcome.records, start=1):
-        ran = routes_by_record.get(id(record), [])
+        ran = outcome.routes_run(record)
         status = "ok" if ran else "ok (no route)"
-        if record.sequence_number in failed:
+        if record is outcome.failed_record:
             status = "FAILED"
         rows.append(
             (
@@ -363,9 +356,10 @@ def _print_outcome(outcome: Outcome, total: int) -> None:
             )
         )
     started = len(outcome.records)
-    if outcome.error is not None and started == outcome.processed:
+    if outcome.error is not None and outcome.failed_record is None:
         # The record failed before it could be read (malformed): it has no Record.
-        rows.append((str(started + 1), "?", "?", next(iter(failed), "?"), "FAILED", "-"))
+        identifier = outcome.failures[0]["itemIdentifier"]
+        rows.append((str(started + 1), "?", "?", identifier, "FAILED", "-"))
         started += 1
     for number in range(started + 1, total + 1):
         rows.append((str(number), "", "", "", "not run", "-"))

@@ -318,22 +318,19 @@ class StreamTail:
             self._sleep(self.poll_interval)
 
     def _print_outcome(self, outcome: Outcome) -> None:
-        failed = {failure["itemIdentifier"] for failure in outcome.failures}
-        routes: dict[int, list[str]] = {}
-        for record, name in outcome.ran:
-            routes.setdefault(id(record), []).append(name)
         for record in outcome.records:
-            ran = routes.get(id(record), [])
+            ran = outcome.routes_run(record)
             line = f"{_time(record)}  {record.event_name:<6}  {_keys(record)}  "
             line += ", ".join(ran) if ran else "(no route)"
-            if record.sequence_number in failed:
+            if record is outcome.failed_record:
                 line += f"  FAILED  {_error(outcome.error)}"
             else:
                 line += "  ok"
             self._say(line)
-        if outcome.error is not None and len(outcome.records) == outcome.processed:
+        if outcome.error is not None and outcome.failed_record is None:
             # The record failed before it could be read (malformed): it has no Record.
-            self._say(f"?  record {', '.join(failed)}  FAILED  {_error(outcome.error)}")
+            identifier = outcome.failures[0]["itemIdentifier"]
+            self._say(f"?  record {identifier}  FAILED  {_error(outcome.error)}")
 
     def _say(self, line: str) -> None:
         print(line, file=self._out or sys.stdout, flush=True)

@@ -394,20 +394,29 @@ class RunResult:
         processed: how many records completed.
     """
 
-    __slots__ = ("_app", "error", "failures", "processed", "ran", "ran_per_record", "records")
+    __slots__ = (
+        "_app",
+        "_outcome",
+        "error",
+        "failures",
+        "processed",
+        "ran",
+        "ran_per_record",
+        "records",
+    )
 
     def __init__(self, app: App, event: Any, context: LambdaContext | None) -> None:
         outcome = app.process(event, context)
         self._app = app
+        self._outcome = outcome
         self.records: list[Record] = outcome.records
         self.failures: list[BatchItemFailure] = outcome.failures
         self.error: BaseException | None = outcome.error
         self.processed: int = outcome.processed
         self.ran: list[str] = [name for _, name in outcome.ran]
-        by_record: dict[int, list[str]] = {id(record): [] for record in outcome.records}
-        for record, name in outcome.ran:
-            by_record[id(record)].append(name)
-        self.ran_per_record: list[list[str]] = list(by_record.values())
+        self.ran_per_record: list[list[str]] = [
+            outcome.routes_run(record) for record in outcome.records
+        ]
 
     @property
     def ok(self) -> bool:
@@ -431,10 +440,7 @@ class RunResult:
                 f"less than {app.min_remaining_ms} ms of the invocation were left with "
                 f"{len(self.failures)} records to go"
             )
-        response: BatchResponse = {"batchItemFailures": self.failures}
-        if app.window is not None:
-            response["state"] = app.window.state
-        return response
+        return app._response(self._outcome)
 
     def __repr__(self) -> str:
         return f"RunResult(ran={self.ran!r}, failures={self.failures!r}, error={self.error!r})"
