@@ -22,6 +22,7 @@ from ddbstream.conditions import (
     Not,
     Or,
     find,
+    format_path,
     parse_path,
     to_condition,
 )
@@ -224,6 +225,13 @@ class TestPaths:
         """A container that is not type-tagged JSON is a decode error."""
         with pytest.raises(DecodeError, match="type-tagged"):
             find({"a": "oops"}, ("a", "b"))  # type: ignore[dict-item]
+
+
+class TestPathText:
+    @pytest.mark.parametrize("text", ["a", "a.b", "a[0]", "a[0].b", "a.b[1][2].c"])
+    def test_format_undoes_parse(self, text: str) -> None:
+        """format_path writes a parsed path back as it was written."""
+        assert format_path(parse_path(text)) == text
 
 
 class TestCombinations:

@@ -859,3 +859,17 @@ class TestDocsExamples:
         assert len(criteria["Filters"]) <= MAX_FILTERS
         for raw in sample["Records"]:
             assert passes(criteria, raw)
+
+
+class TestGeneratorsOfNames:
+    def test_table_names_from_a_generator_are_kept(self) -> None:
+        """table= given as a generator still becomes the ARN prefix it names."""
+        app = App()
+        app.on_insert(table=(name for name in ["Orders"]))(lambda record: None)
+
+        criteria = app.filter_criteria(region="eu-west-1", account="123456789012")
+
+        (pattern,) = [json.loads(item["Pattern"]) for item in criteria["Filters"]]
+        assert pattern["eventSourceARN"] == [
+            {"prefix": "arn:aws:dynamodb:eu-west-1:123456789012:table/Orders/"}
+        ]

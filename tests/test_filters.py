@@ -318,8 +318,16 @@ class TestChanged:
         nested = App()
         nested.on_modify(changed="n.x")(print)
         malformed = stream_record("MODIFY", old=item(n="plain"), new=item())
-        with pytest.raises(DecodeError, match=r"OldImage\.n\.x: expected a type-tagged value"):
+        with pytest.raises(DecodeError, match=r"OldImage\.n: expected a type-tagged value"):
             run(nested, malformed)
+
+    def test_where_names_the_malformed_container(self) -> None:
+        """where= on a nested path names the image and the part of the path that is wrong."""
+        app = App()
+        app.on_modify(where=Attr("n.x").eq(1))(print)
+        malformed = stream_record("MODIFY", old=item(), new=item(n="plain"))
+        with pytest.raises(DecodeError, match=r"NewImage\.n: expected a type-tagged value"):
+            run(app, malformed)
 
 
 class TestTableAndTtl:

@@ -163,8 +163,8 @@ def _route_clauses(route: Route, arn_prefix: str | None) -> list[Clause]:
         clauses.extend(matching)
         if filters.get("changed") is not None:
             # changed= compares two images: never a pattern. Where the view type lacks an
-            # image it needs, the record fails (before new=, old= and where= are looked at),
-            # so those records must reach the app whatever the other filters say.
+            # image it needs, a record that passes the other filters fails; letting every
+            # such record through, whatever the other filters say, is wider and so sound.
             views = _sorted(_matcher(view) for view in _VIEWS_LACKING[event])
             clauses.extend(_and(per_event, [{_VIEW: views}]))
     return _simplify(clauses)

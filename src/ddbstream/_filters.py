@@ -151,8 +151,8 @@ def _changed_test(paths: dict[str, Path], route_name: str, changed: Names) -> Re
         old: RawImage = dynamodb.get("OldImage") or {}
         new: RawImage = dynamodb.get("NewImage") or {}
         for name, path in paths.items():
-            before = _at(old, path, name, "OldImage", record)
-            after = _at(new, path, name, "NewImage", record)
+            before = _at(old, path, "OldImage", record)
+            after = _at(new, path, "NewImage", record)
             if before == after:  # the same DynamoDB JSON: surely the same value, not decoded
                 continue
             if before is None or after is None:
@@ -167,11 +167,11 @@ def _changed_test(paths: dict[str, Path], route_name: str, changed: Names) -> Re
     return test
 
 
-def _at(image: RawImage, path: Path, name: str, image_name: str, record: Record) -> Any:
+def _at(image: RawImage, path: Path, image_name: str, record: Record) -> Any:
     try:
         return find(image, path)
     except DecodeError as error:
-        raise _located(DecodeError(error.reason, path=name), image_name, record) from error
+        raise _located(error, image_name, record) from error
 
 
 def _decoded(tagged: Any, name: str, image_name: str, record: Record) -> Any:

@@ -66,6 +66,9 @@ class Route:
             raise SetupError(f"a handler must be callable, got {handler!r}")
         self.handler = handler
         self.name = name or _name_of(handler)
+        # A generator of names would be used up by the first reader: keep what it gave.
+        table = _materialized(table)
+        changed = _materialized(changed)
         self.is_async = is_coroutine_function(handler)
         given = {
             "where": where,
@@ -467,6 +470,12 @@ def _index_key(route: Route) -> tuple[str, str] | None:
     if text is None or len(condition.steps) != 1 or not isinstance(name, str):
         return None
     return name, text
+
+
+def _materialized(names: Names | None) -> Names | None:
+    if names is None or isinstance(names, (str, bytes, dict, list, tuple, set, frozenset)):
+        return names
+    return tuple(names) if hasattr(names, "__iter__") else names
 
 
 def _name_of(handler: object) -> str:

@@ -68,10 +68,7 @@ class Source:
     for stream records it is a plain function, the cheapest thing to call once per record.
     """
 
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
+    __slots__ = ()
 
     def identifiers(self, raws: Sequence[Any]) -> list[str]:
         """Every record's batchItemFailures identifier, read before anything is decoded.
@@ -110,15 +107,13 @@ class KinesisSource(Source):
 
     __slots__ = ("field", "flat")
 
-    def __init__(self, name: str, *, flat: bool = False, field: str = "sequenceNumber") -> None:
-        super().__init__(name)
+    def __init__(self, *, flat: bool = False, field: str = "sequenceNumber") -> None:
         self.flat = flat
         self.field = field
 
     def identifier(self, raw: Any) -> str:
         if self.field == "eventID":
-            identifier = raw.get("eventID") if isinstance(raw, dict) else None
-            return _require_identifier(identifier, raw, "eventID")
+            return _event_id_identifier(raw)
         block = self._block(raw)
         identifier = block.get("sequenceNumber") if isinstance(block, dict) else None
         where = "sequenceNumber" if self.flat else "kinesis.sequenceNumber"
@@ -129,22 +124,23 @@ class KinesisSource(Source):
         import json
 
         event_id = raw.get("eventID")
+        block = self._block(raw)
+        sequence_number = block.get("sequenceNumber") if isinstance(block, dict) else None
         where = "data" if self.flat else "kinesis.data"
         try:
-            change = json.loads(binascii.a2b_base64(self._block(raw)["data"]))
+            change = json.loads(binascii.a2b_base64(block["data"]))
         except (KeyError, TypeError, ValueError) as error:
             raise RecordError(
                 f"{where} is not base64 JSON of a DynamoDB change: {error}",
                 event_id=event_id,
-                sequence_number=identifier,
+                sequence_number=sequence_number,
             ) from None
         if not isinstance(change, dict):
             raise RecordError(
                 f"{where} holds no DynamoDB change record",
                 event_id=event_id,
-                sequence_number=identifier,
+                sequence_number=sequence_number,
             )
-        sequence_number = self._block(raw).get("sequenceNumber")  # whatever reports it
         return Record(raw, decoder=decoder, change=change, sequence_number=sequence_number)
 
     def _block(self, raw: Any) -> Any:
@@ -154,23 +150,17 @@ class KinesisSource(Source):
 
 
 class PipesSource(Source):
-    """EventBridge Pipes: a bare list of DynamoDB stream records."""
+    """EventBridge Pipes: a bare list of DynamoDB stream records, reported by ``eventID``."""
 
-    __slots__ = ("field",)
-
-    def __init__(self, name: str, field: str) -> None:
-        super().__init__(name)
-        self.field = field
+    __slots__ = ()
 
     def identifier(self, raw: Any) -> str:
-        if self.field == "SequenceNumber":
-            return super().identifier(raw)
-        identifier = raw.get("eventID") if isinstance(raw, dict) else None
-        return _require_identifier(identifier, raw, "eventID")
+        return _event_id_identifier(raw)
 
 
-DYNAMODB_STREAMS = Source("DynamoDB Streams")
-KINESIS = KinesisSource("Kinesis Data Streams")
+DYNAMODB_STREAMS = Source()
+KINESIS = KinesisSource()
+PIPES = PipesSource()
 
 
 def read_event(event: Any, pipes_identifier: str) -> tuple[Source, list[Any], Window | None]:
@@ -185,8 +175,8 @@ def read_event(event: Any, pipes_identifier: str) -> tuple[Source, list[Any], Wi
             return KINESIS, event, None
         if "data" in head and "sequenceNumber" in head:  # Pipes flattens Kinesis records
             field = "eventID" if pipes_identifier == "eventID" else "sequenceNumber"
-            return KinesisSource("EventBridge Pipes", flat=True, field=field), event, None
-        return PipesSource("EventBridge Pipes", pipes_identifier), event, None
+            return KinesisSource(flat=True, field=field), event, None
+        return (PIPES if pipes_identifier == "eventID" else DYNAMODB_STREAMS), event, None
     if not isinstance(event, dict):
         raise EventError(
             f"expected a DynamoDB stream event ({{'Records': [...]}}), got {type(event).__name__}"
@@ -211,6 +201,11 @@ def read_event(event: Any, pipes_identifier: str) -> tuple[Source, list[Any], Wi
                 "Is the function triggered by something other than a stream?"
             )
     return DYNAMODB_STREAMS, records, window
+
+
+def _event_id_identifier(raw: Any) -> str:
+    identifier = raw.get("eventID") if isinstance(raw, dict) else None
+    return _require_identifier(identifier, raw, "eventID")
 
 
 def _require_identifier(identifier: Any, raw: Any, field: str) -> str:

@@ -456,11 +456,14 @@ def find(image: RawImage, steps: Path) -> Any:
     Only the containers on the way are looked into; nothing is decoded.
     """
     tagged: Any = image.get(steps[0])  # type: ignore[arg-type]  # always a name
-    for step in steps[1:]:
+    for depth, step in enumerate(steps[1:], start=1):
         if tagged is None:
             return None
         if not isinstance(tagged, dict):
-            raise DecodeError(f"expected a type-tagged value, got {type(tagged).__name__}")
+            raise DecodeError(
+                f"expected a type-tagged value, got {type(tagged).__name__}",
+                path=format_path(steps[:depth]),
+            )
         if isinstance(step, int):
             items = tagged.get("L")
             tagged = items[step] if isinstance(items, list) and step < len(items) else None
@@ -468,6 +471,14 @@ def find(image: RawImage, steps: Path) -> Any:
             attributes = tagged.get("M")
             tagged = attributes.get(step) if isinstance(attributes, dict) else None
     return tagged
+
+
+def format_path(steps: Path) -> str:
+    """``("a", "b", 0)`` -> ``"a.b[0]"``: the inverse of :func:`parse_path`."""
+    text = ""
+    for step in steps:
+        text += f"[{step}]" if isinstance(step, int) else f".{step}" if text else step
+    return text
 
 
 # --- operands and tests ----------------------------------------------------------------------
