@@ -22,7 +22,14 @@ if TYPE_CHECKING:
 
     from ._typing import NumberParser
 
-__all__ = ["EXACT_DECODER", "Decoder", "deserialize", "deserialize_image", "same_value"]
+__all__ = [
+    "EXACT_DECODER",
+    "TYPE_TAGS",
+    "Decoder",
+    "deserialize",
+    "deserialize_image",
+    "same_value",
+]
 
 # Unlimited precision and exponent: create_decimal never rounds, so every valid number is kept
 # exactly (boto3's 38-digit context raises Rounded/Inexact on some). It also refuses the
@@ -43,7 +50,8 @@ else:  # pragma: no cover - exercised by the Python 3.10 CI job, not by coverage
         return base64.b64decode(text, validate=True)
 
 
-_TYPE_TAGS = frozenset({"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"})
+TYPE_TAGS = frozenset({"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"})
+"""Every DynamoDB type tag (also the letters of ``attribute_type``)."""
 
 
 class _UnexpectedValue(Exception):
@@ -257,8 +265,8 @@ def _only_tag(tagged: Any, path: str) -> tuple[str, Any]:
         tags = ", ".join(sorted(map(str, tagged))) or "none"
         raise DecodeError(f"expected exactly one type tag, got {len(tagged)} ({tags})", path=path)
     ((tag, raw),) = tagged.items()
-    if tag not in _TYPE_TAGS:
-        known = ", ".join(sorted(_TYPE_TAGS))
+    if tag not in TYPE_TAGS:
+        known = ", ".join(sorted(TYPE_TAGS))
         raise DecodeError(f"unknown type tag {tag!r} (known: {known})", path=path)
     return tag, raw
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 
+from ._record import TTL_PRINCIPAL
 from .conditions import And, Comparison, Not, Or, to_condition
 
 TYPE_CHECKING = False
@@ -136,7 +137,7 @@ def _route_clauses(route: Route, arn_prefix: str | None) -> list[Clause]:
     if ttl is True:
         shared = _and(
             shared,
-            [{_TTL_TYPE: (_matcher("Service"),), _TTL_PRINCIPAL: (_matcher(_PRINCIPAL),)}],
+            [{_TTL_TYPE: (_matcher("Service"),), _TTL_PRINCIPAL: (_matcher(TTL_PRINCIPAL),)}],
         )
     elif ttl is False:
         shared = _and(
@@ -144,7 +145,7 @@ def _route_clauses(route: Route, arn_prefix: str | None) -> list[Clause]:
             [
                 {_TTL_TYPE: (_matcher({"anything-but": ["Service"]}),)},
                 {_TTL_TYPE: (_EXISTS_FALSE,)},
-                {_TTL_PRINCIPAL: (_matcher({"anything-but": [_PRINCIPAL]}),)},
+                {_TTL_PRINCIPAL: (_matcher({"anything-but": [TTL_PRINCIPAL]}),)},
                 {_TTL_PRINCIPAL: (_EXISTS_FALSE,)},
             ],
         )
@@ -268,8 +269,6 @@ def _equal_any(field: FieldPath, options: Iterable[Any]) -> list[Clause]:
 
 
 # --- clause algebra --------------------------------------------------------------------------
-
-_PRINCIPAL = "dynamodb.amazonaws.com"
 
 
 def _matcher(value: Any) -> str:

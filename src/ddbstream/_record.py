@@ -14,11 +14,12 @@ if TYPE_CHECKING:
     from ._codec import Decoder
     from ._typing import Image, RawImage
 
-__all__ = ["Diff", "Record", "stream_record"]
+__all__ = ["TTL_PRINCIPAL", "Diff", "Record", "stream_record"]
 
 EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
 _UNSET: Any = object()
-_TTL_PRINCIPAL = "dynamodb.amazonaws.com"
+TTL_PRINCIPAL = "dynamodb.amazonaws.com"
+"""The ``userIdentity.principalId`` of the records Time to Live makes."""
 
 
 class Diff:
@@ -302,7 +303,7 @@ class Record:
         return (
             isinstance(identity, dict)
             and identity.get("type") == "Service"
-            and identity.get("principalId") == _TTL_PRINCIPAL
+            and identity.get("principalId") == TTL_PRINCIPAL
         )
 
     def __repr__(self) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._app import App
 from .errors import DdbStreamError
+from .tail import STARTS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -107,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     tail.add_argument(
         "--from",
         dest="start",
-        choices=("trim-horizon", "latest"),
+        choices=STARTS,
         default="trim-horizon",
         help="read every record the stream holds (default), or only new ones",
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from ._codec import EXACT_DECODER, same_value
+from ._codec import EXACT_DECODER, TYPE_TAGS, same_value
 from .errors import DecodeError
 
 TYPE_CHECKING = False
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["And", "Attr", "Comparison", "Condition", "Not", "Or", "Size", "to_condition"]
 
-TYPE_LETTERS = frozenset({"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"})
+TYPE_LETTERS = TYPE_TAGS
 """DynamoDB's type letters, as ``attribute_type`` takes them."""
 
 

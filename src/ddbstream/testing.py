@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
+from ._record import TTL_PRINCIPAL
 from ._serializer import image_size, serialize, serialize_image
 
 TYPE_CHECKING = False
@@ -216,7 +217,7 @@ def _record(
         ),
     }
     if ttl:
-        record["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+        record["userIdentity"] = {"type": "Service", "principalId": TTL_PRINCIPAL}
     return record
 
 
