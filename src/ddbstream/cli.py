@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._app import App
+from ._sources import read_event
 from .errors import DdbStreamError
 from .tail import STARTS
 
@@ -149,7 +150,7 @@ def _invoke(arguments: argparse.Namespace) -> int:
         outcome = app.process(event, context)
     except DdbStreamError as problem:  # the event as a whole is unusable
         raise CommandError(str(problem)) from None
-    _print_outcome(outcome, len(_records_of(event)))
+    _print_outcome(outcome, len(read_event(event, app.pipes_identifier)[1]))
     if outcome.error is not None:
         import traceback
 
@@ -399,13 +400,6 @@ def _read_json(source: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise CommandError(f"{source} is not JSON: {error}") from None
-
-
-def _records_of(event: Any) -> list[Any]:
-    if isinstance(event, list):
-        return event
-    records = event.get("Records") if isinstance(event, dict) else None
-    return records if isinstance(records, list) else []
 
 
 class _Context:
