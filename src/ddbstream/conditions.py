@@ -115,6 +115,7 @@ class Comparison(Condition):
         return self._steps
 
     def test(self, image: RawImage) -> bool:
+        """Decode the one attribute this compares (if present) and compare it."""
         if self._problem is not None:
             raise self._problem
         tagged = find(image, self._steps)
@@ -165,6 +166,7 @@ class _Combination(Condition):
         self.conditions = conditions
 
     def walk(self) -> Iterator[Condition]:
+        """This condition and the conditions it joins, depth first."""
         yield self
         for condition in self.conditions:
             yield from condition.walk()
@@ -186,6 +188,7 @@ class And(_Combination):
     _symbol = "&"
 
     def test(self, image: RawImage) -> bool:
+        """True when every condition is, tested in order until one is not."""
         for condition in self.conditions:  # noqa: SIM110 - faster than all() on the hot path
             if not condition.test(image):
                 return False
@@ -199,6 +202,7 @@ class Or(_Combination):
     _symbol = "|"
 
     def test(self, image: RawImage) -> bool:
+        """True when any condition is, tested in order until one is."""
         return any(condition.test(image) for condition in self.conditions)
 
 
@@ -211,9 +215,11 @@ class Not(Condition):
         self.condition = condition
 
     def test(self, image: RawImage) -> bool:
+        """True when the condition is not (so when its attribute is missing, too)."""
         return not self.condition.test(image)
 
     def walk(self) -> Iterator[Condition]:
+        """This condition and the one it negates."""
         yield self
         yield from self.condition.walk()
 
