@@ -62,6 +62,32 @@ ATTRIBUTES = {"small": 6, "typical": 22, "wide": 200}
 # --- contenders ------------------------------------------------------------------------------
 
 
+def hand_written_loop(value: Callable[[Any], Any], sink: Sink) -> Runner:
+    """The loop every team writes: decode both images with *value*, dispatch on eventName."""
+
+    def image(raw: dict[str, Any] | None) -> dict[str, Any] | None:
+        if raw is None:
+            return None
+        return {name: value(tagged) for name, tagged in raw.items()}
+
+    def handler_for(event_name: str) -> Callable[[Any, Any], None]:
+        def handle(new: Any, old: Any) -> None:
+            sink(event_name, new, old)
+
+        return handle
+
+    handlers = {name: handler_for(name) for name in ("INSERT", "MODIFY", "REMOVE")}
+
+    def run(event: dict[str, Any]) -> None:
+        for record in event["Records"]:
+            change = record["dynamodb"]
+            handlers[record["eventName"]](
+                image(change.get("NewImage")), image(change.get("OldImage"))
+            )
+
+    return run
+
+
 def minimal_contender(sink: Sink) -> Runner:
     """The floor: a hand-written converter, no checks, dispatch on eventName."""
     b64decode = base64.b64decode
@@ -90,30 +116,7 @@ def minimal_contender(sink: Sink) -> Runner:
             return {b64decode(text) for text in tagged["BS"]}
         raise ValueError(f"unknown type tag in {tagged!r}")
 
-    def image(raw: dict[str, Any] | None) -> dict[str, Any] | None:
-        if raw is None:
-            return None
-        return {name: value(tagged) for name, tagged in raw.items()}
-
-    def on_insert(new: Any, old: Any) -> None:
-        sink("INSERT", new, old)
-
-    def on_modify(new: Any, old: Any) -> None:
-        sink("MODIFY", new, old)
-
-    def on_remove(new: Any, old: Any) -> None:
-        sink("REMOVE", new, old)
-
-    handlers = {"INSERT": on_insert, "MODIFY": on_modify, "REMOVE": on_remove}
-
-    def run(event: dict[str, Any]) -> None:
-        for record in event["Records"]:
-            change = record["dynamodb"]
-            handlers[record["eventName"]](
-                image(change.get("NewImage")), image(change.get("OldImage"))
-            )
-
-    return run
+    return hand_written_loop(value, sink)
 
 
 def ddbstream_contender(sink: Sink) -> Runner:
@@ -146,32 +149,7 @@ def boto3_contender(sink: Sink) -> Runner:
         def _deserialize_b(self, value: str) -> Binary:
             return Binary(b64decode(value))
 
-    deserialize = LambdaTypeDeserializer().deserialize
-
-    def image(raw: dict[str, Any] | None) -> dict[str, Any] | None:
-        if raw is None:
-            return None
-        return {name: deserialize(tagged) for name, tagged in raw.items()}
-
-    def on_insert(new: Any, old: Any) -> None:
-        sink("INSERT", new, old)
-
-    def on_modify(new: Any, old: Any) -> None:
-        sink("MODIFY", new, old)
-
-    def on_remove(new: Any, old: Any) -> None:
-        sink("REMOVE", new, old)
-
-    handlers = {"INSERT": on_insert, "MODIFY": on_modify, "REMOVE": on_remove}
-
-    def run(event: dict[str, Any]) -> None:
-        for record in event["Records"]:
-            change = record["dynamodb"]
-            handlers[record["eventName"]](
-                image(change.get("NewImage")), image(change.get("OldImage"))
-            )
-
-    return run
+    return hand_written_loop(LambdaTypeDeserializer().deserialize, sink)
 
 
 def powertools_contender(sink: Sink) -> Runner:
