@@ -14,16 +14,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ddbstream import Attr
+from ddbstream._operators import TYPE_LETTERS
+from ddbstream._paths import find, format_path, parse_path
 from ddbstream.conditions import (
-    TYPE_LETTERS,
     And,
     Comparison,
     Condition,
     Not,
     Or,
-    find,
-    format_path,
-    parse_path,
     to_condition,
 )
 from ddbstream.errors import DecodeError

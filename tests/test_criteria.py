@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 from ddbstream import App, Attr
 from ddbstream._codec import EXACT_DECODER
 from ddbstream._criteria import MAX_FILTERS, MAX_PATTERN_LENGTH, filter_criteria
+from ddbstream._operators import TYPE_LETTERS
 from ddbstream._record import Record
 from ddbstream._routing import Route
 from ddbstream.cli import main
-from ddbstream.conditions import TYPE_LETTERS, And, Condition, Not, Or
+from ddbstream.conditions import And, Condition, Not, Or
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"

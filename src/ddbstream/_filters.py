@@ -9,7 +9,8 @@ record's metadata. The tests come out cheapest first, and a route runs only if a
 from __future__ import annotations
 
 from ._codec import EXACT_DECODER, same_value
-from .conditions import Condition, find, parse_path, to_condition
+from ._paths import find, parse_path
+from .conditions import Condition, to_condition
 from .errors import DecodeError
 
 TYPE_CHECKING = False
@@ -17,9 +18,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from typing import Any, TypeAlias
 
+    from ._paths import Path
     from ._record import Record
     from ._typing import Image, RawImage
-    from .conditions import Path
 
     ImageTest: TypeAlias = "Callable[[Image], object]"
     Where: TypeAlias = "Condition | dict[str, Any] | ImageTest | Any"

@@ -15,25 +15,22 @@ wherever a condition is, and so is a dict, ``{"type": "ORDER"}``, meaning equali
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 
-from ._codec import EXACT_DECODER, TYPE_TAGS, same_value
-from .errors import DecodeError
+from ._codec import EXACT_DECODER
+from ._operators import TESTERS, check_operands, size_of
+from ._paths import find, parse_path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
     from typing import Any, TypeAlias
 
+    from ._paths import Path
     from ._typing import RawImage
 
-    Path: TypeAlias = "tuple[str | int, ...]"
     ConditionLike: TypeAlias = "Condition | Mapping[str, Any] | Any"
 
 __all__ = ["And", "Attr", "Comparison", "Condition", "Not", "Or", "Size", "to_condition"]
-
-TYPE_LETTERS = TYPE_TAGS
-"""DynamoDB's type letters, as ``attribute_type`` takes them."""
 
 
 class Condition:
@@ -94,11 +91,11 @@ class Comparison(Condition):
         self._problem: Exception | None = None
         self._text: str | None = None  # the operand of eq on a string: tested on the raw JSON
         try:
-            if operator not in _TESTERS:
-                known = ", ".join(sorted(_TESTERS))
+            if operator not in TESTERS:
+                known = ", ".join(sorted(TESTERS))
                 raise ValueError(f"unknown operator {operator!r} (known: {known})")
             self._steps = parse_path(path)
-            self.values = _check_operands(operator, path, values, size)
+            self.values = check_operands(operator, path, values, size)
             if operator == "eq" and not size and self.values[0].__class__ is str:
                 self._text = self.values[0]
         except (TypeError, ValueError) as problem:
@@ -133,9 +130,9 @@ class Comparison(Condition):
         if operator == "attribute_type":
             return self.values[0] in tagged
         if self.size:
-            size = _size(tagged, self.path)
-            return size is not None and _TESTERS[operator](size, *self.values)
-        return _TESTERS[operator](EXACT_DECODER.value(tagged, self.path), *self.values)
+            size = size_of(tagged, self.path)
+            return size is not None and TESTERS[operator](size, *self.values)
+        return TESTERS[operator](EXACT_DECODER.value(tagged, self.path), *self.values)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Comparison):
@@ -425,251 +422,3 @@ def _from_boto3(operator: str, values: tuple[Any, ...]) -> Condition:
             f"Attr('name').size(), got {attribute!r}"
         )
     return to_condition(Comparison(ours, name, *operands, size=size))
-
-
-# --- paths -----------------------------------------------------------------------------------
-
-
-def parse_path(path: object) -> Path:
-    """Split ``"a.b[0].c"`` into ``("a", "b", 0, "c")``.
-
-    Raises:
-        TypeError: *path* is not a string.
-        ValueError: *path* is empty or malformed.
-    """
-    if not isinstance(path, str):
-        raise TypeError(f"attribute names must be strings, got {type(path).__name__}: {path!r}")
-    steps: list[str | int] = []
-    for part in path.split("."):
-        name, bracket, rest = part.partition("[")
-        if not name or "]" in name:
-            raise ValueError(f"invalid attribute path {path!r}: write it as 'a.b[0].c'")
-        steps.append(name)
-        while bracket:
-            index, closed, rest = rest.partition("]")
-            if not (closed and index.isascii() and index.isdigit()):
-                raise ValueError(f"invalid list index in attribute path {path!r}")
-            steps.append(int(index))
-            bracket, rest = rest[:1], rest[1:]
-            if bracket not in ("", "["):
-                raise ValueError(f"invalid attribute path {path!r}: write it as 'a.b[0].c'")
-    return tuple(steps)
-
-
-def find(image: RawImage, steps: Path) -> Any:
-    """The tagged value at *steps* in a DynamoDB JSON image, or None when it is absent.
-
-    Only the containers on the way are looked into; nothing is decoded.
-    """
-    tagged: Any = image.get(steps[0])  # type: ignore[arg-type]  # always a name
-    for depth, step in enumerate(steps[1:], start=1):
-        if tagged is None:
-            return None
-        if not isinstance(tagged, dict):
-            raise DecodeError(
-                f"expected a type-tagged value, got {type(tagged).__name__}",
-                path=format_path(steps[:depth]),
-            )
-        if isinstance(step, int):
-            items = tagged.get("L")
-            tagged = items[step] if isinstance(items, list) and step < len(items) else None
-        else:
-            attributes = tagged.get("M")
-            tagged = attributes.get(step) if isinstance(attributes, dict) else None
-    return tagged
-
-
-def format_path(steps: Path) -> str:
-    """``("a", "b", 0)`` -> ``"a.b[0]"``: the inverse of :func:`parse_path`."""
-    text = ""
-    for step in steps:
-        text += f"[{step}]" if isinstance(step, int) else f".{step}" if text else step
-    return text
-
-
-# --- operands and tests ----------------------------------------------------------------------
-
-_ORDERED = frozenset({"lt", "lte", "gt", "gte", "between"})
-_SIZE_OPERATORS = _ORDERED | {"eq", "ne", "is_in"}
-
-
-def _check_operands(
-    operator: str, path: str, values: tuple[Any, ...], size: bool
-) -> tuple[Any, ...]:
-    expected = _ARITY[operator]
-    if len(values) != expected:
-        raise ValueError(
-            f"Attr({path!r}).{operator}() takes {expected} operand(s), got {len(values)}"
-        )
-    if size and operator not in _SIZE_OPERATORS:
-        raise ValueError(f"Attr({path!r}).size() has no {operator}()")
-    if operator == "attribute_type":
-        if values[0] not in TYPE_LETTERS:
-            letters = " ".join(sorted(TYPE_LETTERS))
-            raise ValueError(f"attribute_type takes one of {letters}, got {values[0]!r}")
-        return values
-    if operator == "is_in":
-        options = values[0]
-        if isinstance(options, (str, bytes, Mapping)) or not hasattr(options, "__iter__"):
-            raise TypeError(f"is_in takes a list, tuple or set of values, got {options!r}")
-        normalized = tuple(_normalize(value) for value in options)
-        if size:
-            _require_numbers(path, operator, normalized)
-        return (normalized,)
-    if operator == "begins_with" and not isinstance(values[0], (str, bytes, bytearray)):
-        raise TypeError(f"begins_with takes a str or bytes prefix, got {values[0]!r}")
-    normalized = tuple(_normalize(value) for value in values)
-    if size:
-        _require_numbers(path, operator, normalized)
-    elif operator in _ORDERED:
-        kinds = {_ordered_kind(value) for value in normalized}
-        if None in kinds or len(kinds) > 1:
-            operands = ", ".join(map(repr, values))
-            raise TypeError(
-                f"Attr({path!r}).{operator}({operands}): DynamoDB orders numbers, strings and "
-                f"binary, each only with its own kind"
-            )
-    return normalized
-
-
-def _require_numbers(path: str, operator: str, values: tuple[Any, ...]) -> None:
-    for value in values:
-        if _ordered_kind(value) is not Decimal:
-            raise TypeError(f"Attr({path!r}).size().{operator}() compares numbers, got {value!r}")
-
-
-def _ordered_kind(value: Any) -> type | None:
-    if isinstance(value, str):
-        return str
-    if isinstance(value, bytes):
-        return bytes
-    return Decimal if _is_number(value) else None
-
-
-def _normalize(value: Any) -> Any:
-    """Make an operand comparable with decoded values, or refuse it."""
-    if value is None or isinstance(value, (str, bool, int, bytes)):
-        return value
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError(f"DynamoDB numbers are finite, got {value!r}")
-        return Decimal(repr(value))  # what the user wrote, not the binary fraction
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"DynamoDB numbers are finite, got {value!r}")
-        return value
-    if isinstance(value, bytearray):
-        return bytes(value)
-    if isinstance(value, (set, frozenset)):
-        members = frozenset(map(_normalize, value))
-        kinds = {_ordered_kind(member) for member in members}
-        if len(kinds) != 1 or None in kinds:
-            raise TypeError(
-                f"a DynamoDB set holds strings, numbers or binary, all of one kind, and at "
-                f"least one; got {value!r}"
-            )
-        return members
-    if isinstance(value, (list, tuple)):
-        return [_normalize(item) for item in value]
-    if isinstance(value, Mapping):
-        for name in value:
-            if not isinstance(name, str):
-                raise TypeError(f"map keys must be strings, got {name!r} in {value!r}")
-        return {name: _normalize(item) for name, item in value.items()}
-    raise TypeError(
-        f"unsupported value type {type(value).__name__}: {value!r} (use str, int, float, "
-        f"Decimal, bytes, bool, None, a set, list or dict)"
-    )
-
-
-def _size(tagged: Any, path: str) -> int | None:
-    """DynamoDB's ``size()`` of a tagged value; None for types that have none."""
-    if not isinstance(tagged, dict) or len(tagged) != 1:
-        EXACT_DECODER.value(tagged, path)  # raises the DecodeError that names the problem
-    ((tag, raw),) = tagged.items()
-    if tag == "S" and isinstance(raw, str):
-        return len(raw.encode("utf-8", "surrogatepass"))
-    if tag == "B":
-        return len(EXACT_DECODER.value(tagged, path))
-    if tag in ("SS", "NS", "BS", "L") and isinstance(raw, list):
-        return len(raw)
-    if tag == "M" and isinstance(raw, dict):
-        return len(raw)
-    EXACT_DECODER.value(tagged, path)  # malformed values raise; N, BOOL and NULL have no size
-    return None
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
-
-
-def _comparable(a: Any, b: Any) -> bool:
-    """Whether ``<`` between *a* and *b* means what DynamoDB means."""
-    kind = _ordered_kind(a)
-    return kind is not None and kind is _ordered_kind(b)
-
-
-def _lt(value: Any, operand: Any) -> bool:
-    return _comparable(value, operand) and bool(value < operand)
-
-
-def _lte(value: Any, operand: Any) -> bool:
-    return _comparable(value, operand) and bool(value <= operand)
-
-
-def _gt(value: Any, operand: Any) -> bool:
-    return _comparable(value, operand) and bool(value > operand)
-
-
-def _gte(value: Any, operand: Any) -> bool:
-    return _comparable(value, operand) and bool(value >= operand)
-
-
-def _between(value: Any, low: Any, high: Any) -> bool:
-    return _gte(value, low) and _lte(value, high)
-
-
-def _ne(value: Any, operand: Any) -> bool:
-    return not same_value(value, operand)
-
-
-def _begins_with(value: Any, prefix: Any) -> bool:
-    return _comparable(value, prefix) and not _is_number(value) and value.startswith(prefix)
-
-
-def _contains(value: Any, member: Any) -> bool:
-    if isinstance(value, str):
-        return isinstance(member, str) and member in value
-    if isinstance(value, (set, frozenset, list)):
-        return any(same_value(item, member) for item in value)
-    return False
-
-
-def _is_in(value: Any, options: tuple[Any, ...]) -> bool:
-    return any(same_value(value, option) for option in options)
-
-
-def _not_called(value: Any, *operands: Any) -> bool:  # pragma: no cover - handled in test()
-    raise AssertionError("exists, not_exists and attribute_type never reach a value test")
-
-
-_TESTERS: dict[str, Callable[..., bool]] = {
-    "eq": same_value,
-    "ne": _ne,
-    "lt": _lt,
-    "lte": _lte,
-    "gt": _gt,
-    "gte": _gte,
-    "between": _between,
-    "begins_with": _begins_with,
-    "contains": _contains,
-    "is_in": _is_in,
-    "exists": _not_called,
-    "not_exists": _not_called,
-    "attribute_type": _not_called,
-}
-_ARITY = {operator: 1 for operator in _TESTERS} | {
-    "between": 2,
-    "exists": 0,
-    "not_exists": 0,
-}
