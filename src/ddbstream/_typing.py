@@ -19,7 +19,7 @@ else:
 
 if TYPE_CHECKING:
     import sys
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any, Protocol, TypeAlias
 
     if sys.version_info >= (3, 11):
@@ -44,35 +44,6 @@ if TYPE_CHECKING:
 
         def get_remaining_time_in_millis(self) -> int: ...
 
-    class StreamRecordBody(TypedDict, total=False):
-        """The ``dynamodb`` block of a stream record."""
-
-        ApproximateCreationDateTime: float
-        Keys: RawImage
-        NewImage: RawImage
-        OldImage: RawImage
-        SequenceNumber: str
-        SizeBytes: int
-        StreamViewType: str
-
-    class UserIdentity(TypedDict):
-        """Present on records that DynamoDB itself caused, such as TTL deletions."""
-
-        type: str
-        principalId: str
-
-    class StreamRecord(TypedDict):
-        """One record of a DynamoDB Streams event, as Lambda delivers it."""
-
-        eventID: str
-        eventName: str
-        eventVersion: NotRequired[str]
-        eventSource: NotRequired[str]
-        awsRegion: NotRequired[str]
-        dynamodb: StreamRecordBody
-        eventSourceARN: NotRequired[str]
-        userIdentity: NotRequired[UserIdentity]
-
     class BatchItemFailure(TypedDict):
         """One entry of the partial batch response."""
 
@@ -83,6 +54,3 @@ if TYPE_CHECKING:
 
         batchItemFailures: list[BatchItemFailure]
         state: NotRequired[dict[str, Any]]
-
-    SyncHandler: TypeAlias = "Callable[[Any], object]"
-    AsyncHandler: TypeAlias = "Callable[[Any], Awaitable[object]]"
