@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import LoadEvent
 from ddbstream import deserialize, deserialize_image
-from ddbstream._codec import EXACT_DECODER, Decoder, _careful_value, same_value
+from ddbstream._codec import EXACT_DECODER, TYPE_TAGS, Decoder, _careful_value, same_value
 from ddbstream.errors import DecodeError, RecordError
 from strategies import attribute_values, canonical, images, number_texts, unwrap_boto3
 
@@ -105,6 +105,23 @@ class TestAgainstBoto3:
         assert deserialize({"N": text}).as_tuple() == BOTO3.deserialize({"N": text}).as_tuple()
 
 
+JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-2, 2)
+    | st.sampled_from(["", "x", "1", "1.50", "NaN", "\u0661", " 1", "AA==", "abc"])
+)
+TAGGED_JUNK = st.recursive(
+    JSON_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from([*sorted(TYPE_TAGS), "Q"]), inner, max_size=2)
+    ),
+    max_leaves=8,
+)
+"""Values shaped like DynamoDB JSON, right or wrong in every way: doubled tags, wrong types."""
+
+
 class TestCarefulDecoder:
     @settings(max_examples=200)
     @given(attribute_values)
@@ -113,6 +130,21 @@ class TestCarefulDecoder:
         fast = deserialize(pair[0])
 
         assert canonical(_careful_value(pair[0], "value", None)) == canonical(fast)
+
+    @settings(max_examples=500)
+    @given(st.dictionaries(st.sampled_from(["a", "b", "c"]), TAGGED_JUNK, max_size=4))
+    def test_fast_decoder_refuses_what_it_refuses(self, image: dict[str, Any]) -> None:
+        """On any input, even junk, the fast decoder accepts and refuses as the careful one."""
+        try:
+            fast: Any = ("value", canonical(EXACT_DECODER.fast_image(image)))
+        except Exception:
+            fast = "refused"
+        try:
+            careful: Any = ("value", canonical(EXACT_DECODER.careful_image(image)))
+        except DecodeError:
+            careful = "refused"
+
+        assert fast == careful
 
     def test_deep_value_of_every_type(self, load_event: LoadEvent) -> None:
         """Every type decodes the same at depth 10,000 as at the top."""

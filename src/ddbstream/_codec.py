@@ -141,12 +141,23 @@ def _build_fast(
         raise _UnexpectedValue
 
     def image(attributes: Any) -> dict[str, Any]:
-        # A loop rather than a comprehension calling value(): strings, the most common type,
-        # are decoded inline, which saves a call per string attribute.
+        # A loop rather than a comprehension calling value(): the commonest types (strings,
+        # numbers, booleans, maps) are decoded inline, which saves a call per attribute;
+        # anything else, or anything odd, goes to value().
         decoded = {}
         for name, tagged in attributes.items():
             if "S" in tagged and len_(tagged) == 1:
                 decoded[name] = tagged["S"]
+            elif "N" in tagged:
+                raw = tagged["N"]
+                number = create_decimal(raw)
+                if not (number.is_finite() and raw.isascii() and len_(tagged) == 1):
+                    raise _UnexpectedValue
+                decoded[name] = number if parse_number is None else parse_number(raw)
+            elif "BOOL" in tagged and tagged["BOOL"].__class__ is bool_ and len_(tagged) == 1:
+                decoded[name] = tagged["BOOL"]
+            elif "M" in tagged and len_(tagged) == 1:
+                decoded[name] = image(tagged["M"])
             else:
                 decoded[name] = value(tagged)
         return decoded
