@@ -164,13 +164,12 @@ class TestReportMode:
 
 
 class TestIdentifiers:
-    @pytest.mark.parametrize("report", [False, True])
     @pytest.mark.parametrize("sequence_number", [None, "", 12345])
     def test_record_without_sequence_number_fails_the_batch(
-        self, batch: dict[str, Any], report: bool, sequence_number: Any
+        self, batch: dict[str, Any], sequence_number: Any
     ) -> None:
-        """A record with no usable SequenceNumber fails the whole batch before any record runs."""
-        app, ran = tracking_app(report_batch_item_failures=report)
+        """Reporting, a record with no usable SequenceNumber fails the batch before any runs."""
+        app, ran = tracking_app(report_batch_item_failures=True)
         last = batch["Records"][2]["dynamodb"]
         if sequence_number is None:
             del last["SequenceNumber"]
@@ -183,14 +182,39 @@ class TestIdentifiers:
         assert ran == []
         assert caught.value.event_id == "a87ff679a2f3e71d9181a67b7542122c"
 
-    @pytest.mark.parametrize("report", [False, True])
+    def test_without_reporting_no_identifier_is_needed(self, batch: dict[str, Any]) -> None:
+        """Not reporting, any failure retries the whole batch: records without one just run."""
+        app, ran = tracking_app()
+        for raw in batch["Records"]:
+            del raw["dynamodb"]["SequenceNumber"]
+
+        assert app.handler(batch, None) == {"batchItemFailures": []}
+        assert ran == ["INSERT", "MODIFY", "REMOVE"]
+
+    def test_without_reporting_a_failure_is_named_by_event_id(self, batch: dict[str, Any]) -> None:
+        """A failed record with no SequenceNumber is named by its eventID in the note."""
+        app = App()
+
+        @app.on_remove
+        def fail(record: Record) -> None:
+            raise ValueError("boom")
+
+        del batch["Records"][2]["dynamodb"]["SequenceNumber"]
+
+        with pytest.raises(ValueError, match="boom") as caught:
+            app.handler(batch, None)
+
+        assert notes(caught.value) == [
+            "ddbstream: record 3 of 3 failed, eventID 'a87ff679a2f3e71d9181a67b7542122c'"
+        ]
+
     @pytest.mark.parametrize("index", [0, 1])
     @pytest.mark.parametrize("event_source", ["aws:dynamodb", None])
     def test_record_without_dynamodb_block(
-        self, batch: dict[str, Any], report: bool, index: int, event_source: str | None
+        self, batch: dict[str, Any], index: int, event_source: str | None
     ) -> None:
-        """A record with no dynamodb block cannot be reported, so the batch fails as a whole."""
-        app, ran = tracking_app(report_batch_item_failures=report)
+        """Reporting, a record with no dynamodb block cannot be reported: the batch fails."""
+        app, ran = tracking_app(report_batch_item_failures=True)
         raw = batch["Records"][index]
         del raw["dynamodb"]
         if event_source is None:
@@ -200,6 +224,21 @@ class TestIdentifiers:
             app.handler(batch, None)
 
         assert ran == []
+        assert caught.value.event_id == raw["eventID"]
+
+    @pytest.mark.parametrize("index", [0, 1])
+    def test_record_without_dynamodb_block_not_reporting(
+        self, batch: dict[str, Any], index: int
+    ) -> None:
+        """Not reporting, a record with no dynamodb block fails when its turn comes."""
+        app, ran = tracking_app()
+        raw = batch["Records"][index]
+        del raw["dynamodb"]
+
+        with pytest.raises(RecordError, match="record has no 'dynamodb' object") as caught:
+            app.handler(batch, None)
+
+        assert ran == ["INSERT", "MODIFY"][:index]
         assert caught.value.event_id == raw["eventID"]
 
     def test_identifiers_read_before_decoding(self, batch: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -21,7 +22,8 @@ from hypothesis import strategies as st
 
 from ddbstream import App, Attr, Record
 from ddbstream._codec import EXACT_DECODER
-from ddbstream._record import stream_record
+from ddbstream._record import make_record
+from ddbstream._routing import RouteTable
 from ddbstream.errors import RecordError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,34 +161,46 @@ def _raw(event_name: str = "MODIFY", **changes: Any) -> dict[str, Any]:
     return record
 
 
-class TestStreamRecord:
-    def test_same_as_the_constructor(self) -> None:
-        """stream_record() builds the Record that Record(raw, decoder=...) builds."""
+class TestMakeRecord:
+    def test_any_mapping_makes_the_same_record(self) -> None:
+        """A dict takes the quick path, another Mapping the checked one: same Record."""
         for raw in make_event(30)["Records"]:
-            fast = stream_record(raw, EXACT_DECODER)
-            slow = Record(raw, decoder=EXACT_DECODER)
-            for name in ("event_name", "sequence_number", "event_id", "raw", "change"):
+            fast = make_record(raw, EXACT_DECODER)
+            slow = make_record(MappingProxyType(raw), EXACT_DECODER)
+            for name in ("event_name", "sequence_number", "event_id", "change"):
                 assert getattr(fast, name) == getattr(slow, name)
             assert (fast.keys, fast.new, fast.old) == (slow.keys, slow.new, slow.old)
 
     @pytest.mark.parametrize(
-        "changes",
-        [{"eventName": "UPSERT"}, {"eventName": ["INSERT"]}, {"dynamodb": None}, {"dynamodb": []}],
+        ("changes", "message"),
+        [
+            ({"eventName": "UPSERT"}, "unknown eventName 'UPSERT'"),
+            ({"eventName": ["INSERT"]}, "unknown eventName ['INSERT']"),
+            ({"dynamodb": None}, "record has no 'dynamodb' object"),
+            ({"dynamodb": []}, "record has no 'dynamodb' object"),
+        ],
     )
-    def test_bad_records_raise_as_the_constructor_does(self, changes: dict[str, Any]) -> None:
-        """A record the constructor refuses, stream_record() refuses with the same message."""
+    def test_bad_records_raise_whatever_their_type(
+        self, changes: dict[str, Any], message: str
+    ) -> None:
+        """A record the quick path cannot take is refused with the same message either way."""
         raw = _raw(**changes)
-        with pytest.raises(RecordError) as slow:
-            Record(raw, decoder=EXACT_DECODER)
-        with pytest.raises(RecordError) as fast:
-            stream_record(raw, EXACT_DECODER)
-        assert str(fast.value) == str(slow.value)
+        for shape in (raw, MappingProxyType(raw)):
+            with pytest.raises(RecordError) as caught:
+                make_record(shape, EXACT_DECODER)
+            assert message in str(caught.value)
+            assert caught.value.event_id == raw["eventID"]
+
+    def test_a_record_that_is_no_object(self) -> None:
+        """A record that is not a JSON object says so."""
+        with pytest.raises(RecordError, match="a record must be a JSON object, got list"):
+            make_record([], EXACT_DECODER)
 
     def test_bad_image_names_its_path(self) -> None:
         """A malformed value met by the fast image decoder is reported by the careful one."""
         raw = _raw()
         raw["dynamodb"]["NewImage"]["address"]["M"]["zip"] = {"S": "1", "N": "1"}
-        record = stream_record(raw, EXACT_DECODER)
+        record = make_record(raw, EXACT_DECODER)
         with pytest.raises(RecordError, match=r"NewImage\.address\.zip") as caught:
             record.new  # noqa: B018 - reading decodes
         assert caught.value.sequence_number == raw["dynamodb"]["SequenceNumber"]
@@ -208,6 +222,13 @@ _KIND_VALUES = st.sampled_from(
         None,
     ]
 )
+
+
+def _route_table(app: App) -> RouteTable:
+    """The route table *app* builds on its first event."""
+    app.handler({"Records": []}, None)
+    assert app._started is not None
+    return app._started[0]
 
 
 def _routed_app(report: list[str]) -> App:
@@ -273,9 +294,8 @@ class TestNarrowing:
 
         every: list[str] = []
         plain = _routed_app(every)
-        plain.handler({"Records": []}, None)  # build the route table
-        assert plain._table is not None
-        plain._table.narrow = dict.fromkeys(plain._table.narrow)  # no index: test every route
+        narrow = _route_table(plain).narrow
+        narrow.update(dict.fromkeys(narrow))  # no index: test every route
         expected = _outcome(lambda: plain.handler({"Records": [raw]}, None), every)
 
         assert got == expected
@@ -283,14 +303,10 @@ class TestNarrowing:
     def test_index_is_built_for_kind_routes(self) -> None:
         """Routes sharing an equality on one attribute get an index; others do not."""
         app = _routed_app([])
-        app.handler({"Records": []}, None)
-        assert app._table is not None
-        assert all(narrow is not None for narrow in app._table.narrow.values())
+        assert all(narrow is not None for narrow in _route_table(app).narrow.values())
         single = App()
         single.on_insert(where={"kind": "order"})(print)
-        single.handler({"Records": []}, None)
-        assert single._table is not None
-        assert single._table.narrow["INSERT"] is None  # one route: nothing to gain
+        assert _route_table(single).narrow["INSERT"] is None  # one route: nothing to gain
 
     def test_kinds_route_to_their_handler(self) -> None:
         """With one route per kind, each record reaches exactly the route for its kind."""

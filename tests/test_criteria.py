@@ -16,11 +16,11 @@ from boto3.dynamodb.conditions import Attr as Boto3Attr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ddbstream import App, Attr
+from ddbstream import App, Attr, Record
 from ddbstream._codec import EXACT_DECODER
 from ddbstream._criteria import MAX_FILTERS, MAX_PATTERN_LENGTH, filter_criteria
 from ddbstream._operators import TYPE_LETTERS
-from ddbstream._record import Record
+from ddbstream._record import make_record
 from ddbstream._routing import Route
 from ddbstream.cli import main
 from ddbstream.conditions import And, Condition, Not, Or
@@ -184,7 +184,7 @@ def stream_record(
 
 def wanted(routes: list[Route], raw: dict[str, Any]) -> bool:
     """Whether some route runs on the record, or fails on it."""
-    record = Record(raw, decoder=EXACT_DECODER)
+    record = make_record(raw, EXACT_DECODER)
     for route in routes:
         if record.event_name not in route.events:
             continue

@@ -12,7 +12,7 @@ import pytest
 from conftest import LoadEvent
 from ddbstream import App, Diff, Record
 from ddbstream._codec import EXACT_DECODER, Decoder
-from ddbstream._record import table_from_arn
+from ddbstream._record import make_record, table_from_arn
 from ddbstream.errors import DecodeError, MissingImageError, RecordError
 
 UTC = timezone.utc
@@ -25,7 +25,7 @@ def first_raw(load_event: LoadEvent, name: str) -> dict[str, Any]:
 
 
 def make(raw: dict[str, Any], decoder: Decoder = EXACT_DECODER) -> Record:
-    return Record(raw, decoder=decoder)
+    return make_record(raw, decoder)
 
 
 class TestFields:

@@ -155,8 +155,9 @@ class TestKinesis:
         with pytest.raises(RecordError, match=r"kinesis\.data"):
             App().handler({"Records": [broken]}, None)
 
-    def test_missing_sequence_number_fails_the_batch_before_any_record(self, app: App) -> None:
-        """A Kinesis record without sequenceNumber cannot be reported: nothing runs."""
+    def test_missing_sequence_number_fails_the_batch_before_any_record(self) -> None:
+        """Reporting, a Kinesis record without sequenceNumber fails the batch: nothing runs."""
+        app = App(report_batch_item_failures=True)
         seen = collect(app)
         broken = kinesis_record(2)
         del broken["kinesis"]["sequenceNumber"]
@@ -204,8 +205,9 @@ class TestPipes:
         """An empty Pipes batch succeeds with no failures."""
         assert app.handler([], None) == {"batchItemFailures": []}
 
-    def test_a_record_without_event_id_fails_the_batch(self, app: App) -> None:
-        """Without its identifier a record could not be reported, so the batch fails."""
+    def test_a_record_without_event_id_fails_the_batch(self) -> None:
+        """Reporting, a record without its identifier could not be reported: the batch fails."""
+        app = App(report_batch_item_failures=True)
         record = stream_record(1)
         del record["eventID"]
 

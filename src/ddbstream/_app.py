@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._batch import log_raised, log_reported, run_batch
+from ._batch import Dispatch, log_raised, log_reported, run_awaitable, run_batch
 from ._codec import Decoder
 from ._record import EVENT_NAMES
 from ._routing import Route, Router, RouteTable, is_coroutine_function
@@ -17,13 +17,14 @@ if TYPE_CHECKING:
 
     from ._batch import Outcome
     from ._record import Record
-    from ._routing import HandlerT
+    from ._routing import Handler, HandlerT
     from ._sources import Window
     from ._typing import BatchResponse, LambdaContext, NumberParser
 
     ErrorHook: TypeAlias = "Callable[[Record, Exception], object]"
     ErrorHookT = TypeVar("ErrorHookT", bound=ErrorHook)
     WindowHookT = TypeVar("WindowHookT", bound="Callable[[Window], object]")
+    Trace: TypeAlias = "Callable[[Record, str | None], None]"
 
 __all__ = ["App"]
 
@@ -75,7 +76,7 @@ class App(Router):
         self._error_hooks: list[tuple[type[Exception], ErrorHook]] = []
         self._fallbacks: list[Route] = []
         self._window_end_hooks: list[Callable[[Window], object]] = []
-        self._table: RouteTable | None = None
+        self._started: tuple[RouteTable, Dispatch] | None = None  # by the first event
         self.window: Window | None = None
         """The tumbling window of the invocation in progress, when the event has one."""
         # A plain function, not a bound method: `handler = app.handler` is what Lambda calls,
@@ -228,23 +229,53 @@ class App(Router):
         context: Any,
         *,
         report_failures: bool,
-        trace: Callable[[Record, str | None], None] | None = None,
+        trace: Trace | None = None,
     ) -> Outcome:
-        table = self._table
-        if table is None:
-            table = self._start()
+        started = self._started
+        if started is None:
+            started = self._start()
+        table, dispatch = started
+        if trace is not None:
+            dispatch = self._make_dispatch(table, trace)
         self.window = None  # not the last invocation's, should this event be unreadable
         source, raws, window = read_event(event, self.pipes_identifier)
         self.window = window
+        if table.has_async:
+            from ._concurrency import run_batch_async  # asyncio costs a cold start; load on use
+
+            outcome = run_batch_async(
+                raws,
+                source,
+                self._decoder,
+                dispatch,
+                report_failures=report_failures,
+                context=context,
+                min_remaining_ms=self.min_remaining_ms,
+                max_concurrency=self.max_concurrency,
+            )
+        else:
+            outcome = run_batch(
+                raws,
+                source,
+                self._decoder,
+                dispatch,
+                report_failures=report_failures,
+                context=context,
+                min_remaining_ms=self.min_remaining_ms,
+            )
+        if window is not None and window.is_final and not outcome.failures:
+            self._end_window(window)
+        return outcome
+
+    def _make_dispatch(self, table: RouteTable, trace: Trace | None = None) -> Dispatch:
+        """How the batch loop finds a record's handlers; *trace* sees records and routes."""
         by_event = table.by_event
         narrowers = table.narrow
         fallbacks = table.fallbacks
         on_failure = self._on_failure
 
-        unfiltered = table.unfiltered
-
-        def select(record: Record) -> Sequence[Route]:
-            """The routes to run: every match, in order, else the fallbacks."""
+        def select(record: Record) -> Sequence[Handler]:
+            """The handlers to run: every match's, in order, else the fallbacks'."""
             if trace is not None:
                 trace(record, None)
             name = record.event_name
@@ -261,71 +292,20 @@ class App(Router):
                     on_failure(record, error)
                     undecided = True
             # A route whose filter failed may have wanted the record: not a fallback's case.
-            return selected or (() if undecided else fallbacks)
+            routes = selected or (() if undecided else fallbacks)
+            if trace is None:
+                return [route.handler for route in routes]
+            return [_traced(route, trace) for route in routes]
 
-        def process(record: Record) -> None:
-            routes: Sequence[Route] | None = unfiltered[record.event_name]
-            if routes is None or trace is not None:
-                routes = select(record)
-            for route in routes:
-                if trace is not None:
-                    trace(record, route.name)
-                try:
-                    result = route.handler(record)
-                    if result is not None and hasattr(result, "__await__"):
-                        # An async handler that did not look async (a sync wrapper, say).
-                        _run_awaitable(result)
-                except Exception as error:
-                    on_failure(record, error)
-
-        # process() with an await: the two stay line for line alike, so that sync and async
-        # apps route, trace and fail the same way.
-        async def process_async(record: Record) -> None:
-            routes: Sequence[Route] | None = unfiltered[record.event_name]
-            if routes is None or trace is not None:
-                routes = select(record)
-            for route in routes:
-                if trace is not None:
-                    trace(record, route.name)
-                try:
-                    result = route.handler(record)
-                    if result is not None and hasattr(result, "__await__"):
-                        await result
-                except Exception as error:
-                    on_failure(record, error)
-
-        if table.has_async:
-            from ._concurrency import run_batch_async  # asyncio costs a cold start; load on use
-
-            outcome = run_batch_async(
-                raws,
-                source,
-                self._decoder,
-                process_async,
-                report_failures=report_failures,
-                context=context,
-                min_remaining_ms=self.min_remaining_ms,
-                max_concurrency=self.max_concurrency,
-            )
-        else:
-            outcome = run_batch(
-                raws,
-                source,
-                self._decoder,
-                process,
-                report_failures=report_failures,
-                context=context,
-                min_remaining_ms=self.min_remaining_ms,
-            )
-        if window is not None and window.is_final and not outcome.failures:
-            self._end_window(window)
-        return outcome
+        # With a trace, every record goes through select(), which tells the trace about it.
+        fixed = table.fixed if trace is None else dict.fromkeys(EVENT_NAMES)
+        return Dispatch(fixed, select, on_failure)
 
     def _end_window(self, window: Window) -> None:
         for hook in self._window_end_hooks:
             result = hook(window)
             if result is not None and hasattr(result, "__await__"):
-                _run_awaitable(result)
+                run_awaitable(result)
 
     def _on_failure(self, record: Record, error: Exception) -> None:
         for exception, hook in self._error_hooks:
@@ -334,20 +314,23 @@ class App(Router):
                 return
         raise error
 
-    def _start(self) -> RouteTable:
+    def _start(self) -> tuple[RouteTable, Dispatch]:
         self._freeze(f"{type(self).__name__}.handler")
-        table = self._table = RouteTable(self.routes, self._fallbacks)
-        return table
+        table = RouteTable(self.routes, self._fallbacks)
+        started = self._started = (table, self._make_dispatch(table))
+        return started
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} with {len(self.routes)} routes>"
 
 
-def _run_awaitable(awaitable: Any) -> None:
-    import asyncio  # only for async handlers: asyncio costs a cold start
+def _traced(route: Route, trace: Trace) -> Handler:
+    """*route*'s handler, telling *trace* when it starts."""
+    handler = route.handler
+    name = route.name
 
-    asyncio.run(_wait_for(awaitable))
+    def run(record: Record) -> object:
+        trace(record, name)
+        return handler(record)
 
-
-async def _wait_for(awaitable: Any) -> None:
-    await awaitable
+    return run

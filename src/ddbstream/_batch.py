@@ -13,15 +13,17 @@ from .errors import OutOfTimeError, describe_record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from typing import Any
 
     from ._codec import Decoder
     from ._record import Record
+    from ._routing import Handler
     from ._sources import Source
     from ._typing import BatchItemFailure, LambdaContext
 
 __all__ = [
+    "Dispatch",
     "Outcome",
     "add_note",
     "clock",
@@ -30,6 +32,7 @@ __all__ = [
     "log_reported",
     "note_failure",
     "out_of_time",
+    "run_awaitable",
     "run_batch",
 ]
 
@@ -86,62 +89,119 @@ class Outcome:
         )
 
 
+class Dispatch:
+    """What the batch loop runs for a record, and what it does when a handler fails.
+
+    Attributes:
+        fixed: event name -> the handlers every record of that event runs, in order, or
+            ``None`` when filters decide; the usual app needs no per-record choice at all.
+        select: gives the handlers for a record whose event name has none fixed.
+        on_failure: called with ``(record, error)`` when a handler fails: the error hooks
+            handle it and return, or it raises and the record fails.
+    """
+
+    __slots__ = ("fixed", "on_failure", "select")
+
+    def __init__(
+        self,
+        fixed: Mapping[str, Sequence[Handler] | None],
+        select: Callable[[Record], Sequence[Handler]],
+        on_failure: Callable[[Record, Exception], None],
+    ) -> None:
+        self.fixed = fixed
+        self.select = select
+        self.on_failure = on_failure
+
+
 def run_batch(
     raws: Sequence[Any],
     source: Source,
     decoder: Decoder,
-    process: Callable[[Record], None],
+    dispatch: Dispatch,
     *,
     report_failures: bool,
     context: LambdaContext | None,
     min_remaining_ms: int,
 ) -> Outcome:
-    """Process *raws* in order with *process*; stop at the first failure.
+    """Run every record through *dispatch*, in order; stop at the first failure.
 
     With *report_failures* the failed record (or, when time runs short, every record not
     started) is returned as a batch item failure; without it the failure is raised, so that
     Lambda retries the whole batch.
 
     Raises:
-        RecordError: a record has no identifier (checked for all records before any runs).
+        RecordError: with *report_failures*, a record has no identifier (checked for all
+            records before any runs).
         Exception: the first failure, when *report_failures* is off.
     """
-    # Every identifier first: a record that could not be reported must fail the batch before
-    # any record runs, or the retry would run those records twice.
-    identifiers = source.identifiers(raws)
+    # Reporting needs every identifier first: a record whose failure could not be reported
+    # must fail the batch before any record runs, or the retry would run those records twice.
+    # Without reporting, any failure retries the whole batch anyway.
+    identifiers = source.identifiers(raws) if report_failures else None
     make_record = source.record
+    fixed = dispatch.fixed
+    select = dispatch.select
+    on_failure = dispatch.on_failure
     remaining_ms = clock(context)
+    # One loop, no call per record beyond making it and running its handlers: this is the
+    # hot path. _concurrency's _process is its async twin; keep the two alike.
     for index, raw in enumerate(raws):
-        identifier = identifiers[index]
-        # Never before the first record: an invocation that cannot start one would be retried
-        # the same way forever, until the records expire.
+        # Never before the first record: an invocation that cannot start one would be
+        # retried the same way forever, until the records expire.
         if index and remaining_ms is not None and remaining_ms() < min_remaining_ms:
-            if report_failures:
+            if identifiers is not None:
                 return Outcome(index, [{"itemIdentifier": i} for i in identifiers[index:]], None)
-            raise out_of_time(min_remaining_ms, index, len(raws), identifier)
+            raise out_of_time(min_remaining_ms, index, len(raws), source.identifier_or_none(raw))
         record = None
         try:
-            record = make_record(raw, decoder, identifier)
-            process(record)
+            record = make_record(raw, decoder)
+            handlers = fixed[record.event_name]
+            if handlers is None:
+                handlers = select(record)
+            for handler in handlers:
+                try:
+                    result = handler(record)
+                    if result is not None and hasattr(result, "__await__"):
+                        # An async handler that did not look async (a sync wrapper, say).
+                        run_awaitable(result)
+                except Exception as error:
+                    on_failure(record, error)
         except Exception as error:
-            note_failure(error, raw, identifier, index, len(raws))
-            if not report_failures:
+            if identifiers is None:
+                note_failure(error, raw, source.identifier_or_none(raw), index, len(raws))
                 raise
-            return Outcome(index, [{"itemIdentifier": identifier}], error, record)
+            note_failure(error, raw, identifiers[index], index, len(raws))
+            return Outcome(index, [{"itemIdentifier": identifiers[index]}], error, record)
     return Outcome(len(raws), [], None)
 
 
-def out_of_time(min_remaining_ms: int, index: int, total: int, identifier: str) -> OutOfTimeError:
+def run_awaitable(awaitable: Any) -> None:
+    """Run *awaitable* to completion from synchronous code."""
+    import asyncio  # only for async handlers: asyncio costs a cold start
+
+    asyncio.run(_wait_for(awaitable))
+
+
+async def _wait_for(awaitable: Any) -> None:
+    await awaitable
+
+
+def out_of_time(
+    min_remaining_ms: int, index: int, total: int, identifier: str | None
+) -> OutOfTimeError:
     """The error for a batch stopped by the time guard before record *index*."""
+    named = f" ({identifier!r})" if identifier is not None else ""
     return OutOfTimeError(
         f"less than {min_remaining_ms} ms of the invocation left with {total - index} of "
-        f"{total} records to go; stopping before record {index + 1} ({identifier!r}) so that no "
+        f"{total} records to go; stopping before record {index + 1}{named} so that no "
         "record is cut off half-way (Lambda retries the batch). Turn on "
         "report_batch_item_failures to keep the progress instead."
     )
 
 
-def note_failure(error: BaseException, raw: Any, identifier: str, index: int, total: int) -> None:
+def note_failure(
+    error: BaseException, raw: Any, identifier: str | None, index: int, total: int
+) -> None:
     """Add the note that names the failed record: its position, eventID and sequence number."""
     add_note(error, f"ddbstream: record {index + 1} of {total} failed, {describe(raw, identifier)}")
 
@@ -152,7 +212,7 @@ def clock(context: Any) -> Callable[[], int] | None:
     return method if callable(method) else None
 
 
-def describe(raw: Any, identifier: str) -> str:
+def describe(raw: Any, identifier: str | None) -> str:
     """Name a raw record by its eventID and sequence number, whichever identifies it."""
     event_id = _field(raw, "eventID")
     sequence_number = (

@@ -25,9 +25,10 @@ from ._batch import Outcome, clock, note_failure, out_of_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Sequence
+    from collections.abc import Sequence
     from typing import Any
 
+    from ._batch import Dispatch
     from ._codec import Decoder
     from ._record import Record
     from ._sources import Source
@@ -40,32 +41,34 @@ def run_batch_async(
     raws: Sequence[Any],
     source: Source,
     decoder: Decoder,
-    process: Callable[[Record], Awaitable[None]],
+    dispatch: Dispatch,
     *,
     report_failures: bool,
     context: LambdaContext | None,
     min_remaining_ms: int,
     max_concurrency: int,
 ) -> Outcome:
-    """Run *process* on every record with the ordering and failure rules above.
+    """Run every record through *dispatch* with the ordering and failure rules above.
 
     Raises:
-        RecordError: a record has no identifier (checked before any record runs).
+        RecordError: with *report_failures*, a record has no identifier (checked before any
+            record runs).
         Exception: the earliest failure, when *report_failures* is off.
     """
-    identifiers = source.identifiers(raws)
-    batch = _Batch(raws, identifiers, source, decoder, process, context, min_remaining_ms)
-    return asyncio.run(batch.run(max_concurrency, report_failures))
+    # As in the sequential loop: identifiers are needed up front only to report failures.
+    identifiers = source.identifiers(raws) if report_failures else None
+    batch = _Batch(raws, identifiers, source, decoder, dispatch, context, min_remaining_ms)
+    return asyncio.run(batch.run(max_concurrency))
 
 
 class _Batch:
     def __init__(
         self,
         raws: Sequence[Any],
-        identifiers: list[str],
+        identifiers: list[str] | None,
         source: Source,
         decoder: Decoder,
-        process: Callable[[Record], Awaitable[None]],
+        dispatch: Dispatch,
         context: LambdaContext | None,
         min_remaining_ms: int,
     ) -> None:
@@ -73,7 +76,7 @@ class _Batch:
         self.identifiers = identifiers
         self.source = source
         self.decoder = decoder
-        self.process = process
+        self.dispatch = dispatch
         self.remaining_ms = clock(context)
         self.min_remaining_ms = min_remaining_ms
         self.first_failure: int | None = None  # index of the earliest failed or unstarted record
@@ -82,7 +85,7 @@ class _Batch:
         self.started = 0
         self.done = 0
 
-    async def run(self, max_concurrency: int, report_failures: bool) -> Outcome:
+    async def run(self, max_concurrency: int) -> Outcome:
         slots = asyncio.Semaphore(max_concurrency)
         last_of_item: dict[str, asyncio.Task[None]] = {}
         tasks: list[asyncio.Task[None]] = []
@@ -96,7 +99,7 @@ class _Batch:
             last_of_item[key] = task
             tasks.append(task)
         await asyncio.gather(*tasks)
-        return self._outcome(report_failures)
+        return self._outcome()
 
     async def _run_one(
         self, index: int, previous: asyncio.Task[None] | None, slots: asyncio.Semaphore
@@ -114,14 +117,13 @@ class _Batch:
                 return
             self.started += 1
             raw = self.raws[index]
-            identifier = self.identifiers[index]
             try:
-                record = self.source.record(raw, self.decoder, identifier)
+                record = self.source.record(raw, self.decoder)
                 self.records[index] = record
-                await self.process(record)
+                await _process(record, self.dispatch)
                 del self.records[index]
             except Exception as error:
-                note_failure(error, raw, identifier, index, len(self.raws))
+                note_failure(error, raw, self._identifier(index), index, len(self.raws))
                 self.errors[index] = error
                 self._fail(index)
                 return
@@ -129,29 +131,49 @@ class _Batch:
         finally:
             slots.release()
 
+    def _identifier(self, index: int) -> str | None:
+        if self.identifiers is not None:
+            return self.identifiers[index]
+        return self.source.identifier_or_none(self.raws[index])
+
     def _fail(self, index: int) -> None:
         if self.first_failure is None or index < self.first_failure:
             self.first_failure = index
 
-    def _outcome(self, report_failures: bool) -> Outcome:
+    def _outcome(self) -> Outcome:
         first = self.first_failure
         if first is None:
             return Outcome(len(self.raws), [], None)
         # The earliest handler failure, even if a record before it then ran out of time:
         # its exception must not vanish.
         error = self.errors[min(self.errors)] if self.errors else None
+        identifiers = self.identifiers
         if first in self.errors:
-            if not report_failures:
+            if identifiers is None:
                 raise self.errors[first]
-            failures: list[BatchItemFailure] = [{"itemIdentifier": self.identifiers[first]}]
+            failures: list[BatchItemFailure] = [{"itemIdentifier": identifiers[first]}]
             return Outcome(self.done, failures, error, self.records.get(first))
         # Out of time before record `first` started: it and every record after it go back.
-        if not report_failures:
+        if identifiers is None:
             raise out_of_time(
-                self.min_remaining_ms, first, len(self.raws), self.identifiers[first]
+                self.min_remaining_ms, first, len(self.raws), self._identifier(first)
             ) from error
-        failures = [{"itemIdentifier": identifier} for identifier in self.identifiers[first:]]
+        failures = [{"itemIdentifier": identifier} for identifier in identifiers[first:]]
         return Outcome(self.done, failures, error)
+
+
+async def _process(record: Record, dispatch: Dispatch) -> None:
+    """Run *record*'s handlers: the sequential loop's body (_batch.run_batch), with await."""
+    handlers = dispatch.fixed[record.event_name]
+    if handlers is None:
+        handlers = dispatch.select(record)
+    for handler in handlers:
+        try:
+            result = handler(record)
+            if result is not None and hasattr(result, "__await__"):
+                await result
+        except Exception as error:
+            dispatch.on_failure(record, error)
 
 
 def _item_key(raw: Any) -> str:

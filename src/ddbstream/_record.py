@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ._codec import same_value
 from .errors import MissingImageError, RecordError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from datetime import datetime
     from typing import Any
 
     from ._codec import Decoder
     from ._typing import Image, RawImage
 
-__all__ = ["TTL_PRINCIPAL", "Diff", "Record", "stream_record"]
+__all__ = ["TTL_PRINCIPAL", "Diff", "Record", "make_record"]
 
 EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
 _UNSET: Any = object()
@@ -89,48 +90,22 @@ class Record:
         "sequence_number",
     )
 
-    def __init__(
-        self,
-        raw: Mapping[str, Any],
-        *,
-        decoder: Decoder,
-        change: Mapping[str, Any] | None = None,
-        sequence_number: str | None = None,
-    ) -> None:
-        """Wrap *raw*; *change* is the DynamoDB change record inside it when they differ.
-
-        Raises:
-            RecordError: the record has no ``dynamodb`` block or an unknown ``eventName``.
-        """
-        self.raw = raw
-        self.change: Mapping[str, Any] = raw if change is None else change
-        """The DynamoDB change record: ``raw`` itself, or what Kinesis carried inside it."""
-        self._decoder = decoder
-        self._keys: Image = _UNSET
-        self._new: Image | None = _UNSET
-        self._old: Image | None = _UNSET
-        dynamodb = self.change.get("dynamodb")
-        event_name = self.change.get("eventName")
-        if sequence_number is None and dynamodb.__class__ is dict:
-            sequence_number = dynamodb.get("SequenceNumber")
-        self.sequence_number: str | None = sequence_number
-        """Position of the change in its shard (the Kinesis sequence number for Kinesis)."""
-        if not isinstance(dynamodb, dict):
-            raise RecordError(
-                "record has no 'dynamodb' object; is this a DynamoDB stream record?",
-                event_id=self.event_id,
-                sequence_number=sequence_number,
-            )
-        if not isinstance(event_name, str) or event_name not in EVENT_NAMES:
-            raise RecordError(
-                f"unknown eventName {event_name!r}; expected INSERT, MODIFY or REMOVE",
-                event_id=self.event_id,
-                sequence_number=sequence_number,
-            )
-        self.dynamodb: Mapping[str, Any] = dynamodb
-        """The record's ``dynamodb`` block, undecoded (DynamoDB JSON)."""
-        self.event_name: str = event_name
-        """``"INSERT"``, ``"MODIFY"`` or ``"REMOVE"``."""
+    # No __init__: make_record() fills the slots. Calling a class whose __init__ is object's
+    # is the cheapest way to make an instance, and the batch loop makes one per record.
+    raw: Mapping[str, Any]
+    """The record exactly as the event delivered it."""
+    change: Mapping[str, Any]
+    """The DynamoDB change record: ``raw`` itself, or what Kinesis carried inside it."""
+    dynamodb: Mapping[str, Any]
+    """The record's ``dynamodb`` block, undecoded (DynamoDB JSON)."""
+    event_name: str
+    """``"INSERT"``, ``"MODIFY"`` or ``"REMOVE"``."""
+    sequence_number: str | None
+    """Position of the change in its shard (the Kinesis sequence number for Kinesis)."""
+    _decoder: Decoder
+    _keys: Image
+    _new: Image | None
+    _old: Image | None
 
     # --- images ---------------------------------------------------------------------------
 
@@ -313,36 +288,70 @@ class Record:
         )
 
 
-_new_object = object.__new__
+def make_record(
+    raw: Any, decoder: Decoder, change: Any = None, sequence_number: str | None = None
+) -> Record:
+    """The Record handlers receive for *raw*, its images to be decoded by *decoder*.
 
+    *change* is the DynamoDB change record when it is not *raw* itself (Kinesis carries it
+    inside), and *sequence_number* the record's position when the change does not hold it.
+    The batch loop calls this once per record, so the usual case is tested first and costs
+    a handful of lookups.
 
-def stream_record(raw: Any, decoder: Decoder, identifier: str | None = None) -> Record:
-    """``Record(raw, decoder=decoder)`` for a DynamoDB Streams record, at half the cost.
-
-    The batch loop makes one Record per record, and on Python 3.11 calling a class with a
-    keyword argument costs as much as the whole ``__init__``. Anything unusual goes through
-    ``Record()``, which raises the error that says what is wrong. *identifier* is the
-    record's SequenceNumber, which the record itself holds; it is accepted so that all
-    sources make records with the same call.
+    Raises:
+        RecordError: the record has no ``dynamodb`` object or an unknown ``eventName``.
     """
-    if raw.__class__ is not dict:  # another Mapping: the general constructor reads it
-        return Record(raw, decoder=decoder)
-    dynamodb = raw.get("dynamodb")
-    event_name = raw.get("eventName")
+    if change is None:
+        change = raw
+    if change.__class__ is dict:
+        dynamodb = change.get("dynamodb")
+        event_name = change.get("eventName")
+    else:
+        dynamodb = event_name = None
     if (
         dynamodb.__class__ is not dict
         or event_name.__class__ is not str
         or event_name not in EVENT_NAMES
     ):
-        return Record(raw, decoder=decoder)
-    record: Record = _new_object(Record)
-    record.raw = record.change = raw
+        dynamodb, event_name = _checked(change, sequence_number)
+    record = Record()
+    record.raw = raw
+    record.change = change
     record._decoder = decoder
     record._keys = record._new = record._old = _UNSET
     record.dynamodb = dynamodb
     record.event_name = event_name
-    record.sequence_number = dynamodb.get("SequenceNumber")
+    record.sequence_number = (
+        dynamodb.get("SequenceNumber") if sequence_number is None else sequence_number
+    )
     return record
+
+
+def _checked(change: Any, sequence_number: str | None) -> tuple[Mapping[str, Any], str]:
+    """The dynamodb block and event name of an unusual *change*, or the error it deserves."""
+    if not isinstance(change, Mapping):
+        raise RecordError(
+            f"a record must be a JSON object, got {type(change).__name__}",
+            sequence_number=sequence_number,
+        )
+    dynamodb = change.get("dynamodb")
+    event_name = change.get("eventName")
+    event_id = change.get("eventID")
+    if not isinstance(dynamodb, Mapping):
+        raise RecordError(
+            "record has no 'dynamodb' object; is this a DynamoDB stream record?",
+            event_id=event_id,
+            sequence_number=sequence_number,
+        )
+    if sequence_number is None:
+        sequence_number = dynamodb.get("SequenceNumber")
+    if not isinstance(event_name, str) or event_name not in EVENT_NAMES:
+        raise RecordError(
+            f"unknown eventName {event_name!r}; expected INSERT, MODIFY or REMOVE",
+            event_id=event_id,
+            sequence_number=sequence_number,
+        )
+    return dynamodb, event_name
 
 
 def table_from_arn(arn: object) -> str | None:

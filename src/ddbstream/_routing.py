@@ -375,12 +375,12 @@ class RouteTable:
         by_event: event name -> the routes for it, in order.
         fallbacks: the routes to run when no route matched.
         has_async: whether any route or fallback is an ``async def``.
-        unfiltered: event name -> the routes to run for every record of that event (its
-            routes when none has a filter, else the fallbacks when it has no route), or
+        fixed: event name -> the handlers to run for every record of that event (its
+            routes' when none has a filter, else the fallbacks' when it has no route), or
             None when filters must decide.
     """
 
-    __slots__ = ("by_event", "fallbacks", "has_async", "narrow", "unfiltered")
+    __slots__ = ("by_event", "fallbacks", "fixed", "has_async", "narrow")
 
     def __init__(self, routes: Iterable[Route], fallbacks: Iterable[Route] = ()) -> None:
         by_event: dict[str, list[Route]] = {event: [] for event in EVENT_NAMES}
@@ -393,8 +393,10 @@ class RouteTable:
         """event name -> None, or a function of a record giving the routes worth testing."""
         self.fallbacks = tuple(fallbacks)
         self.has_async = any(route.is_async for route in (*every_route, *self.fallbacks))
-        self.unfiltered = {
-            event: (found or self.fallbacks) if not any(route._tests for route in found) else None
+        self.fixed = {
+            event: tuple(route.handler for route in found or self.fallbacks)
+            if not any(route._tests for route in found)
+            else None
             for event, found in self.by_event.items()
         }
 

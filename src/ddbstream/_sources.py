@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from ._record import Record, stream_record
+from ._record import make_record
 from .errors import EventError, RecordError
 
 TYPE_CHECKING = False
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._codec import Decoder
+    from ._record import Record
 
 __all__ = ["Source", "Window", "read_event"]
 
@@ -64,8 +65,8 @@ class Window:
 class Source:
     """How to read records of one event shape (DynamoDB Streams here; subclasses for others).
 
-    ``record(raw, decoder, identifier)`` wraps a raw record as the Record handlers receive;
-    for stream records it is a plain function, the cheapest thing to call once per record.
+    ``record(raw, decoder)`` wraps a raw record as the Record handlers receive; for stream
+    records it is a plain function, the cheapest thing to call once per record.
     """
 
     __slots__ = ()
@@ -94,7 +95,14 @@ class Source:
             identifier = None
         return _require_identifier(identifier, raw, "dynamodb.SequenceNumber")
 
-    record = staticmethod(stream_record)
+    def identifier_or_none(self, raw: Any) -> str | None:
+        """*raw*'s identifier if it has one: for messages, where a missing one is no error."""
+        try:
+            return self.identifier(raw)
+        except RecordError:
+            return None
+
+    record = staticmethod(make_record)
 
 
 class KinesisSource(Source):
@@ -119,7 +127,7 @@ class KinesisSource(Source):
         where = "sequenceNumber" if self.flat else "kinesis.sequenceNumber"
         return _require_identifier(identifier, raw, where)
 
-    def record(self, raw: Any, decoder: Decoder, identifier: str) -> Record:  # type: ignore[override]
+    def record(self, raw: Any, decoder: Decoder) -> Record:  # type: ignore[override]
         import binascii
         import json
 
@@ -141,7 +149,7 @@ class KinesisSource(Source):
                 event_id=event_id,
                 sequence_number=sequence_number,
             )
-        return Record(raw, decoder=decoder, change=change, sequence_number=sequence_number)
+        return make_record(raw, decoder, change, sequence_number)
 
     def _block(self, raw: Any) -> Any:
         if self.flat:
