@@ -191,6 +191,41 @@ class TestMakeRecord:
             assert message in str(caught.value)
             assert caught.value.event_id == raw["eventID"]
 
+    def test_the_batch_loop_makes_what_make_record_makes(self) -> None:
+        """The batch loop writes make_record() out for stream records: the same Record."""
+        event = make_event(30)
+        seen: list[Record] = []
+        app = App()
+        app.on("INSERT", "MODIFY", "REMOVE")(seen.append)
+
+        app.handler(event, None)
+
+        assert len(seen) == 30
+        for record, raw in zip(seen, event["Records"], strict=True):
+            made = make_record(raw, app._decoder)
+            for slot in Record.__slots__:
+                assert getattr(record, slot) is getattr(made, slot) or (
+                    getattr(record, slot) == getattr(made, slot)
+                )
+
+    @pytest.mark.parametrize(
+        ("changes", "message"),
+        [
+            ({"eventName": "UPSERT"}, "unknown eventName 'UPSERT'"),
+            ({"eventName": ["INSERT"]}, "unknown eventName ['INSERT']"),
+            ({"dynamodb": None}, "record has no 'dynamodb' object"),
+            ({"dynamodb": []}, "record has no 'dynamodb' object"),
+        ],
+    )
+    def test_the_batch_loop_refuses_what_make_record_refuses(
+        self, changes: dict[str, Any], message: str
+    ) -> None:
+        """A bad record fails in the batch loop with make_record()'s message."""
+        raw = _raw(**changes)
+        with pytest.raises(RecordError) as caught:
+            App().handler({"Records": [raw]}, None)
+        assert message in str(caught.value)
+
     def test_a_record_that_is_no_object(self) -> None:
         """A record that is not a JSON object says so."""
         with pytest.raises(RecordError, match="a record must be a JSON object, got list"):

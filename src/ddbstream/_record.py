@@ -15,10 +15,11 @@ if TYPE_CHECKING:
     from ._codec import Decoder
     from ._typing import Image, RawImage
 
-__all__ = ["TTL_PRINCIPAL", "Diff", "Record", "make_record"]
+__all__ = ["TTL_PRINCIPAL", "UNSET", "Diff", "Record", "make_record"]
 
 EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
-_UNSET: Any = object()
+UNSET: Any = object()
+"""What an image slot holds until the image is decoded."""
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 """The ``userIdentity.principalId`` of the records Time to Live makes."""
 
@@ -83,11 +84,11 @@ class Record:
         "_keys",
         "_new",
         "_old",
+        "_sequence_number",
         "change",
         "dynamodb",
         "event_name",
         "raw",
-        "sequence_number",
     )
 
     # No __init__: make_record() fills the slots. Calling a class whose __init__ is object's
@@ -100,12 +101,11 @@ class Record:
     """The record's ``dynamodb`` block, undecoded (DynamoDB JSON)."""
     event_name: str
     """``"INSERT"``, ``"MODIFY"`` or ``"REMOVE"``."""
-    sequence_number: str | None
-    """Position of the change in its shard (the Kinesis sequence number for Kinesis)."""
     _decoder: Decoder
     _keys: Image
     _new: Image | None
     _old: Image | None
+    _sequence_number: str | None  # given for Kinesis; in the dynamodb block otherwise
 
     # --- images ---------------------------------------------------------------------------
 
@@ -113,7 +113,7 @@ class Record:
     def keys(self) -> Image:
         """The item's key attributes, decoded (present in every view type)."""
         keys = self._keys
-        if keys is _UNSET:
+        if keys is UNSET:
             raw = self.dynamodb.get("Keys")
             if raw is None:
                 raise RecordError(
@@ -135,7 +135,7 @@ class Record:
     def new(self) -> Image | None:
         """The item after the change; ``None`` on REMOVE or when the view type omits it."""
         new = self._new
-        if new is _UNSET:
+        if new is UNSET:
             raw = self.dynamodb.get("NewImage")
             if raw is None:
                 new = None
@@ -151,7 +151,7 @@ class Record:
     def old(self) -> Image | None:
         """The item before the change; ``None`` on INSERT or when the view type omits it."""
         old = self._old
-        if old is _UNSET:
+        if old is UNSET:
             raw = self.dynamodb.get("OldImage")
             if raw is None:
                 old = None
@@ -220,6 +220,12 @@ class Record:
             raise
 
     # --- metadata -------------------------------------------------------------------------
+
+    @property
+    def sequence_number(self) -> str | None:
+        """Position of the change in its shard (the Kinesis sequence number for Kinesis)."""
+        number = self._sequence_number
+        return self.dynamodb.get("SequenceNumber") if number is None else number
 
     @property
     def event_id(self) -> str | None:
@@ -318,12 +324,10 @@ def make_record(
     record.raw = raw
     record.change = change
     record._decoder = decoder
-    record._keys = record._new = record._old = _UNSET
+    record._keys = record._new = record._old = UNSET
     record.dynamodb = dynamodb
     record.event_name = event_name
-    record.sequence_number = (
-        dynamodb.get("SequenceNumber") if sequence_number is None else sequence_number
-    )
+    record._sequence_number = sequence_number
     return record
 
 
