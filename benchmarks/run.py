@@ -11,6 +11,8 @@ that read the new and the old image of every record:
   ``eventName``), the floor every ratio is measured against;
 - ``ddbstream``: an ``App`` with one handler per event name reading ``record.new`` and
   ``record.old``;
+- ``ddbstream reporting``: the same with ``report_batch_item_failures=True``, which reads
+  every record's SequenceNumber before the first record runs;
 - ``boto3``: ``boto3.dynamodb.types.TypeDeserializer`` over each image, with ``B`` values
   base64-decoded first as botocore does for API responses (a subclass whose ``_deserialize_b``
   decodes; the plain one fails on Lambda's base64 text);
@@ -119,9 +121,13 @@ def minimal_contender(sink: Sink) -> Runner:
     return hand_written_loop(value, sink)
 
 
-def ddbstream_contender(sink: Sink) -> Runner:
-    """An App with one handler per event name, each reading record.new and record.old."""
-    app = ddbstream.App()
+def ddbstream_contender(sink: Sink, *, report: bool = False) -> Runner:
+    """An App with one handler per event name, each reading record.new and record.old.
+
+    With *report*, the app reports failures in batchItemFailures, which makes it read every
+    record's SequenceNumber before the first record runs.
+    """
+    app = ddbstream.App(report_batch_item_failures=report)
 
     @app.on_insert
     def on_insert(record: ddbstream.Record) -> None:
@@ -137,6 +143,11 @@ def ddbstream_contender(sink: Sink) -> Runner:
 
     handler = app.handler
     return lambda event: handler(event, None)
+
+
+def reporting_contender(sink: Sink) -> Runner:
+    """The ddbstream contender with ``report_batch_item_failures=True``."""
+    return ddbstream_contender(sink, report=True)
 
 
 def boto3_contender(sink: Sink) -> Runner:
@@ -189,6 +200,7 @@ def available_contenders() -> dict[str, Callable[[Sink], Runner]]:
     contenders: dict[str, Callable[[Sink], Runner]] = {
         "minimal": minimal_contender,
         "ddbstream": ddbstream_contender,
+        "ddbstream reporting": reporting_contender,
     }
     for name, module, factory in (
         ("boto3", "boto3", boto3_contender),

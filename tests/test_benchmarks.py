@@ -80,7 +80,14 @@ class TestBenchmarkCheck:
     def test_contenders_agree(self, shape: str) -> None:
         """Every installed contender (boto3 and Powertools are here) decodes like the floor."""
         checked = run.check(make_event(40, shape=shape), run.available_contenders())
-        assert checked == ["minimal", "ddbstream", "boto3", "powertools", "selective"]
+        assert checked == [
+            "minimal",
+            "ddbstream",
+            "ddbstream reporting",
+            "boto3",
+            "powertools",
+            "selective",
+        ]
 
     def test_ddbstream_values_equal_the_floor(self) -> None:
         """ddbstream's handlers see exactly the minimal converter's values, exponents included."""
@@ -124,7 +131,7 @@ class TestScript:
         )
         for heading in ("Full decode", "Selective", "Memory", "Import time"):
             assert f"## {heading}" in result.stdout
-        for contender in ("minimal", "ddbstream", "boto3", "powertools"):
+        for contender in ("minimal", "ddbstream", "ddbstream reporting", "boto3", "powertools"):
             assert f"| {contender} " in result.stdout
 
     def test_check_mode_as_a_script(self) -> None:
