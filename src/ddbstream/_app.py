@@ -271,8 +271,11 @@ class App(Router):
         """How the batch loop finds a record's handlers; *trace* sees records and routes."""
         by_event = table.by_event
         narrowers = table.narrow
-        fallbacks = table.fallbacks
         on_failure = self._on_failure
+        if trace is None:
+            fallbacks = tuple(route.handler for route in table.fallbacks)
+        else:
+            fallbacks = tuple(_traced(route, trace) for route in table.fallbacks)
 
         def select(record: Record) -> Sequence[Handler]:
             """The handlers to run: every match's, in order, else the fallbacks'."""
@@ -287,15 +290,12 @@ class App(Router):
             for route in by_event[name] if narrow is None else narrow(record):
                 try:
                     if route.matches(record):
-                        selected.append(route)
+                        selected.append(route.handler if trace is None else _traced(route, trace))
                 except Exception as error:
                     on_failure(record, error)
                     undecided = True
             # A route whose filter failed may have wanted the record: not a fallback's case.
-            routes = selected or (() if undecided else fallbacks)
-            if trace is None:
-                return [route.handler for route in routes]
-            return [_traced(route, trace) for route in routes]
+            return selected or (() if undecided else fallbacks)
 
         # With a trace, every record goes through select(), which tells the trace about it.
         fixed = table.fixed if trace is None else dict.fromkeys(EVENT_NAMES)

@@ -50,6 +50,8 @@ def find(image: RawImage, steps: Path) -> Any:
     Only the containers on the way are looked into; nothing is decoded.
     """
     tagged: Any = image.get(steps[0])  # type: ignore[arg-type]  # always a name
+    if len(steps) == 1:  # the usual case, a top-level attribute
+        return tagged
     for depth, step in enumerate(steps[1:], start=1):
         if tagged is None:
             return None

@@ -77,6 +77,9 @@ class Record:
     Images (``keys``, ``new``, ``old``) are decoded on first access and cached, so a handler
     that never reads ``old`` never pays for decoding it. ``raw`` is the record exactly as the
     event delivered it.
+
+    The app makes the records; tests build events with :mod:`ddbstream.testing` and get the
+    records back from :func:`ddbstream.testing.run`.
     """
 
     __slots__ = (
