@@ -115,8 +115,7 @@ class Comparison(Condition):
         """Decode the one attribute this compares (if present) and compare it."""
         if self._problem is not None:
             raise self._problem
-        steps = self._steps
-        tagged = image.get(steps[0]) if len(steps) == 1 else find(image, steps)
+        tagged = find(image, self._steps)
         text = self._text
         if text is not None and tagged.__class__ is dict and len(tagged) == 1 and "S" in tagged:
             # What decoding and same_value would say, without either.
