@@ -208,6 +208,43 @@ class TestIdentifiers:
             "ddbstream: record 3 of 3 failed, eventID 'a87ff679a2f3e71d9181a67b7542122c'"
         ]
 
+    def test_process_agrees_with_the_handler(self, batch: dict[str, Any]) -> None:
+        """App.process (and so testing.run and invoke) reads identifiers as the handler does."""
+        app, ran = tracking_app()
+        del batch["Records"][1]["dynamodb"]["SequenceNumber"]
+
+        outcome = app.process(batch)
+
+        assert (outcome.failures, outcome.error, outcome.processed) == ([], None, 3)
+        assert ran == ["INSERT", "MODIFY", "REMOVE"]
+
+    def test_process_names_a_failure_without_identifier(self, batch: dict[str, Any]) -> None:
+        """Not reporting, a failed record without an identifier has an empty one in process."""
+        app = App()
+        app.on_modify(lambda record: 1 / 0)
+        del batch["Records"][1]["dynamodb"]["SequenceNumber"]
+
+        outcome = app.process(batch)
+
+        assert outcome.failures == [{"itemIdentifier": ""}]
+        assert isinstance(outcome.error, ZeroDivisionError)
+        assert outcome.processed == 1
+
+    def test_a_record_that_is_no_object_is_named_by_its_type(self, batch: dict[str, Any]) -> None:
+        """A record that is not an object fails when reached, its note saying what it is."""
+        app, ran = tracking_app()
+        batch["Records"].insert(1, None)
+
+        with pytest.raises(
+            RecordError, match="a record must be a JSON object, got NoneType"
+        ) as caught:
+            app.handler(batch, None)
+
+        assert ran == ["INSERT"]
+        assert notes(caught.value) == [
+            "ddbstream: record 2 of 4 failed, a NoneType instead of a record object"
+        ]
+
     @pytest.mark.parametrize("index", [0, 1])
     @pytest.mark.parametrize("event_source", ["aws:dynamodb", None])
     def test_record_without_dynamodb_block(

@@ -331,6 +331,21 @@ class TestChanged:
 
 
 class TestTableAndTtl:
+    @pytest.mark.parametrize(
+        "options",
+        [{"changed": "status"}, {"where": {"status": "NEW"}}, {"new": {"status": "NEW"}}],
+    )
+    def test_image_that_is_no_map(self, app: App, options: dict[str, Any]) -> None:
+        """A filter meeting an image that is not a map fails with a DecodeError naming it."""
+        app.on_modify(**options)(lambda record: None)
+        broken = stream_record("MODIFY", old=item(), new=item())
+        broken["dynamodb"]["NewImage"] = "zzz"
+
+        with pytest.raises(DecodeError, match="expected a map of attribute names") as caught:
+            app.handler(event(broken), None)
+
+        assert caught.value.path == "NewImage"
+
     def test_table(self, app: App) -> None:
         """table= takes one name or several, matched against the stream ARN's table."""
         app.on_insert(table="Orders", name="orders")(print)

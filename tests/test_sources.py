@@ -155,6 +155,20 @@ class TestKinesis:
         with pytest.raises(RecordError, match=r"kinesis\.data"):
             App().handler({"Records": [broken]}, None)
 
+    @pytest.mark.parametrize("flat", [False, True])
+    def test_a_record_that_is_no_object(self, flat: bool) -> None:
+        """A Kinesis record that is not a JSON object fails as a RecordError saying so."""
+        app = App()
+        seen = collect(app)
+        record: Any = kinesis_record(1)
+        if flat:  # as EventBridge Pipes delivers it
+            record = {**record["kinesis"], "eventID": "e-1"}
+        batch = [record, "junk"] if flat else {"Records": [record, "junk"]}
+
+        with pytest.raises(RecordError, match="a record must be a JSON object, got str"):
+            app.handler(batch, None)
+        assert len(seen) == 1
+
     def test_missing_sequence_number_fails_the_batch_before_any_record(self) -> None:
         """Reporting, a Kinesis record without sequenceNumber fails the batch: nothing runs."""
         app = App(report_batch_item_failures=True)

@@ -450,12 +450,13 @@ class TestOutput:
         assert "?  record 101  FAILED  RecordError: unknown eventName 'UPSERT'" in out.getvalue()
 
     def test_unusable_batch(self) -> None:
-        """A batch the app cannot read at all (no sequence number) ends tail with a TailError."""
+        """A batch a reporting app cannot read (no sequence number) ends tail with a TailError."""
         record = raw("a", "101")
         del record["dynamodb"]["SequenceNumber"]
         shard = FakeShard("s-1")
         shard.records = [record]
-        follower, _ = make_tail(App(), FakeStreams(shard))
+        app = App(report_batch_item_failures=True)
+        follower, _ = make_tail(app, FakeStreams(shard), idle_exit=1)
 
         with pytest.raises(TailError, match="cannot run the app on the stream's records"):
             follower.run()

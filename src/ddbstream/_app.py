@@ -193,7 +193,13 @@ class App(Router):
             else:
                 ran.append((record, route_name))
 
-        outcome = self._run(event, context, report_failures=True, trace=trace)
+        outcome = self._run(
+            event,
+            context,
+            report_failures=self.report_batch_item_failures,
+            raise_failures=False,
+            trace=trace,
+        )
         outcome.records = records
         outcome.ran = ran
         return outcome
@@ -204,7 +210,10 @@ class App(Router):
         def handler(event: Any, context: Any = None) -> BatchResponse:
             """Lambda entry point: process a batch, return ``{"batchItemFailures": [...]}``."""
             try:
-                outcome = app._run(event, context, report_failures=app.report_batch_item_failures)
+                report = app.report_batch_item_failures
+                outcome = app._run(
+                    event, context, report_failures=report, raise_failures=not report
+                )
             except Exception as error:
                 log_raised(error)
                 raise
@@ -229,6 +238,7 @@ class App(Router):
         context: Any,
         *,
         report_failures: bool,
+        raise_failures: bool,
         trace: Trace | None = None,
     ) -> Outcome:
         started = self._started
@@ -249,6 +259,7 @@ class App(Router):
                 self._decoder,
                 dispatch,
                 report_failures=report_failures,
+                raise_failures=raise_failures,
                 context=context,
                 min_remaining_ms=self.min_remaining_ms,
                 max_concurrency=self.max_concurrency,
@@ -260,6 +271,7 @@ class App(Router):
                 self._decoder,
                 dispatch,
                 report_failures=report_failures,
+                raise_failures=raise_failures,
                 context=context,
                 min_remaining_ms=self.min_remaining_ms,
             )
@@ -272,10 +284,14 @@ class App(Router):
         by_event = table.by_event
         narrowers = table.narrow
         on_failure = self._on_failure
-        if trace is None:
-            fallbacks = tuple(route.handler for route in table.fallbacks)
-        else:
-            fallbacks = tuple(_traced(route, trace) for route in table.fallbacks)
+        every_route = {route for routes in by_event.values() for route in routes}
+        every_route.update(table.fallbacks)
+        # With a trace, each route's handler is wrapped, once, to tell the trace it started.
+        handler_of = {
+            route: route.handler if trace is None else _traced(route, trace)
+            for route in every_route
+        }
+        fallbacks = tuple(handler_of[route] for route in table.fallbacks)
 
         def select(record: Record) -> Sequence[Handler]:
             """The handlers to run: every match's, in order, else the fallbacks'."""
@@ -290,7 +306,7 @@ class App(Router):
             for route in by_event[name] if narrow is None else narrow(record):
                 try:
                     if route.matches(record):
-                        selected.append(route.handler if trace is None else _traced(route, trace))
+                        selected.append(handler_of[route])
                 except Exception as error:
                     on_failure(record, error)
                     undecided = True

@@ -26,6 +26,7 @@ __all__ = [
     "Dispatch",
     "Outcome",
     "add_note",
+    "batch_item_failures",
     "clock",
     "describe",
     "log_raised",
@@ -120,26 +121,28 @@ def run_batch(
     dispatch: Dispatch,
     *,
     report_failures: bool,
+    raise_failures: bool,
     context: LambdaContext | None,
     min_remaining_ms: int,
 ) -> Outcome:
     """Run every record through *dispatch*, in order; stop at the first failure.
 
-    With *report_failures* the failed record (or, when time runs short, every record not
-    started) is returned as a batch item failure; without it the failure is raised, so that
-    Lambda retries the whole batch.
+    The failed record (or, when time runs short, every record not started) is returned as a
+    batch item failure; with *raise_failures* the failure is raised instead, so that Lambda
+    retries the whole batch. *report_failures* says that Lambda is told of failures by
+    their identifiers, which must then all be there before any record runs.
 
     Raises:
         RecordError: with *report_failures*, a record has no identifier (checked for all
             records before any runs).
-        Exception: the first failure, when *report_failures* is off.
+        Exception: the first failure, with *raise_failures*.
     """
     # Reporting needs every identifier first: a record whose failure could not be reported
     # must fail the batch before any record runs, or the retry would run those records twice.
     # Without reporting, any failure retries the whole batch anyway.
     identifiers = source.identifiers(raws) if report_failures else None
     record_of = source.record
-    streams = record_of is make_record  # each raw record is the change itself
+    streams = source.records_are_changes
     new_record = Record
     fixed = dispatch.fixed
     select = dispatch.select
@@ -151,9 +154,10 @@ def run_batch(
         # Never before the first record: an invocation that cannot start one would be
         # retried the same way forever, until the records expire.
         if index and remaining_ms is not None and remaining_ms() < min_remaining_ms:
-            if identifiers is not None:
-                return Outcome(index, [{"itemIdentifier": i} for i in identifiers[index:]], None)
-            raise out_of_time(min_remaining_ms, index, len(raws), source.identifier_or_none(raw))
+            if raise_failures:
+                identifier = source.identifier_or_none(raw)
+                raise out_of_time(min_remaining_ms, index, len(raws), identifier)
+            return Outcome(index, batch_item_failures(source, raws, identifiers, index), None)
         record = None
         try:
             # make_record(raw, decoder), written out for stream records: its call and checks
@@ -164,7 +168,7 @@ def run_batch(
                     event_name = raw["eventName"]
                     handlers = fixed[event_name]
                     dynamodb = raw["dynamodb"]
-                except Exception:
+                except (KeyError, TypeError):
                     dynamodb = None
                 if dynamodb.__class__ is dict:
                     record = new_record()
@@ -191,12 +195,30 @@ def run_batch(
                 except Exception as error:
                     on_failure(record, error)
         except Exception as error:
-            if identifiers is None:
-                note_failure(error, raw, source.identifier_or_none(raw), index, len(raws))
+            failed = batch_item_failures(source, raws, identifiers, index, index + 1)
+            note_failure(error, raw, failed[0]["itemIdentifier"] or None, index, len(raws))
+            if raise_failures:
                 raise
-            note_failure(error, raw, identifiers[index], index, len(raws))
-            return Outcome(index, [{"itemIdentifier": identifiers[index]}], error, record)
+            return Outcome(index, failed, error, record)
     return Outcome(len(raws), [], None)
+
+
+def batch_item_failures(
+    source: Source,
+    raws: Sequence[Any],
+    identifiers: list[str] | None,
+    start: int,
+    stop: int | None = None,
+) -> list[BatchItemFailure]:
+    """The batch item failures of records *start* to *stop*.
+
+    Without *identifiers* (an app that does not report, run by ``App.process``) they are
+    read now; a record without one gets an empty identifier, which Lambda would take as a
+    failure of the whole batch, as it is for such an app.
+    """
+    if identifiers is not None:
+        return [{"itemIdentifier": identifier} for identifier in identifiers[start:stop]]
+    return [{"itemIdentifier": source.identifier_or_none(raw) or ""} for raw in raws[start:stop]]
 
 
 def run_awaitable(awaitable: Any) -> None:
@@ -227,7 +249,13 @@ def note_failure(
     error: BaseException, raw: Any, identifier: str | None, index: int, total: int
 ) -> None:
     """Add the note that names the failed record: its position, eventID and sequence number."""
-    add_note(error, f"ddbstream: record {index + 1} of {total} failed, {describe(raw, identifier)}")
+    note = f"ddbstream: record {index + 1} of {total} failed"
+    named = describe(raw, identifier)
+    if named:
+        note += f", {named}"
+    elif not isinstance(raw, dict):
+        note += f", a {type(raw).__name__} instead of a record object"
+    add_note(error, note)
 
 
 def clock(context: Any) -> Callable[[], int] | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from ._batch import Outcome, clock, note_failure, out_of_time
+from ._batch import Outcome, batch_item_failures, clock, note_failure, out_of_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,21 +44,24 @@ def run_batch_async(
     dispatch: Dispatch,
     *,
     report_failures: bool,
+    raise_failures: bool,
     context: LambdaContext | None,
     min_remaining_ms: int,
     max_concurrency: int,
 ) -> Outcome:
     """Run every record through *dispatch* with the ordering and failure rules above.
 
+    *report_failures* and *raise_failures* mean what they mean for ``_batch.run_batch``.
+
     Raises:
         RecordError: with *report_failures*, a record has no identifier (checked before any
             record runs).
-        Exception: the earliest failure, when *report_failures* is off.
+        Exception: the earliest failure, with *raise_failures*.
     """
     # As in the sequential loop: identifiers are needed up front only to report failures.
     identifiers = source.identifiers(raws) if report_failures else None
     batch = _Batch(raws, identifiers, source, decoder, dispatch, context, min_remaining_ms)
-    return asyncio.run(batch.run(max_concurrency))
+    return asyncio.run(batch.run(max_concurrency, raise_failures))
 
 
 class _Batch:
@@ -85,7 +88,7 @@ class _Batch:
         self.started = 0
         self.done = 0
 
-    async def run(self, max_concurrency: int) -> Outcome:
+    async def run(self, max_concurrency: int, raise_failures: bool) -> Outcome:
         slots = asyncio.Semaphore(max_concurrency)
         last_of_item: dict[str, asyncio.Task[None]] = {}
         tasks: list[asyncio.Task[None]] = []
@@ -99,7 +102,7 @@ class _Batch:
             last_of_item[key] = task
             tasks.append(task)
         await asyncio.gather(*tasks)
-        return self._outcome()
+        return self._outcome(raise_failures)
 
     async def _run_one(
         self, index: int, previous: asyncio.Task[None] | None, slots: asyncio.Semaphore
@@ -140,26 +143,27 @@ class _Batch:
         if self.first_failure is None or index < self.first_failure:
             self.first_failure = index
 
-    def _outcome(self) -> Outcome:
+    def _outcome(self, raise_failures: bool) -> Outcome:
         first = self.first_failure
         if first is None:
             return Outcome(len(self.raws), [], None)
         # The earliest handler failure, even if a record before it then ran out of time:
         # its exception must not vanish.
         error = self.errors[min(self.errors)] if self.errors else None
-        identifiers = self.identifiers
         if first in self.errors:
-            if identifiers is None:
+            if raise_failures:
                 raise self.errors[first]
-            failures: list[BatchItemFailure] = [{"itemIdentifier": identifiers[first]}]
-            return Outcome(self.done, failures, error, self.records.get(first))
+            failed = self._failures(first, first + 1)
+            return Outcome(self.done, failed, error, self.records.get(first))
         # Out of time before record `first` started: it and every record after it go back.
-        if identifiers is None:
+        if raise_failures:
             raise out_of_time(
                 self.min_remaining_ms, first, len(self.raws), self._identifier(first)
             ) from error
-        failures = [{"itemIdentifier": identifier} for identifier in identifiers[first:]]
-        return Outcome(self.done, failures, error)
+        return Outcome(self.done, self._failures(first), error)
+
+    def _failures(self, start: int, stop: int | None = None) -> list[BatchItemFailure]:
+        return batch_item_failures(self.source, self.raws, self.identifiers, start, stop)
 
 
 async def _process(record: Record, dispatch: Dispatch) -> None:

@@ -5,6 +5,8 @@ Only the containers on the way are looked into: nothing is decoded here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .errors import DecodeError
 
 TYPE_CHECKING = False
@@ -49,6 +51,9 @@ def find(image: RawImage, steps: Path) -> Any:
 
     Only the containers on the way are looked into; nothing is decoded.
     """
+    if image.__class__ is not dict and not isinstance(image, Mapping):
+        kind = "null" if image is None else type(image).__name__
+        raise DecodeError(f"expected a map of attribute names to values, got {kind}")
     tagged: Any = image.get(steps[0])  # type: ignore[arg-type]  # always a name
     if len(steps) == 1:  # the usual case, a top-level attribute
         return tagged

@@ -65,11 +65,14 @@ class Window:
 class Source:
     """How to read records of one event shape (DynamoDB Streams here; subclasses for others).
 
-    ``record(raw, decoder)`` wraps a raw record as the Record handlers receive; for stream
-    records it is a plain function, the cheapest thing to call once per record.
+    ``record(raw, decoder)`` wraps a raw record as the Record handlers receive.
     """
 
     __slots__ = ()
+
+    records_are_changes = True
+    """Each raw record is a DynamoDB change itself: the batch loop makes its Record inline,
+    as ``make_record`` would."""
 
     def identifiers(self, raws: Sequence[Any]) -> list[str]:
         """Every record's batchItemFailures identifier, read before anything is decoded.
@@ -115,6 +118,8 @@ class KinesisSource(Source):
 
     __slots__ = ("field", "flat")
 
+    records_are_changes = False
+
     def __init__(self, *, flat: bool = False, field: str = "sequenceNumber") -> None:
         self.flat = flat
         self.field = field
@@ -131,6 +136,8 @@ class KinesisSource(Source):
         import binascii
         import json
 
+        if not isinstance(raw, dict):
+            raise RecordError(f"a record must be a JSON object, got {type(raw).__name__}")
         event_id = raw.get("eventID")
         block = self._block(raw)
         sequence_number = block.get("sequenceNumber") if isinstance(block, dict) else None
