@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ddbstream import App, Record
-from ddbstream.errors import OutOfTimeError, SetupError
+from ddbstream.errors import OutOfTimeError, RecordError, SetupError
 
 ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/Orders/stream/2026-01-01T00:00:00.000"
 
@@ -159,6 +159,19 @@ class TestFailures:
             app.handler({"Records": [record(0, "a"), record(1, "b"), record(2, "c")]}, None)
         notes = getattr(caught.value, "__notes__", [])
         assert any("SequenceNumber '1001'" in note for note in notes)
+
+    def test_a_record_that_is_no_object(self) -> None:
+        """Not reporting, a record that is not an object fails when its turn comes."""
+        app = App()
+        seen: list[int] = []
+
+        @app.on_insert
+        async def handle(record: Record) -> None:
+            seen.append(index_of(record))
+
+        with pytest.raises(RecordError, match="a record must be a JSON object, got NoneType"):
+            app.handler({"Records": [record(0, "a"), None]}, None)
+        assert seen == [0]
 
     def test_error_hook_handles_async_failures(self) -> None:
         """on_error hooks see failures of async handlers too."""

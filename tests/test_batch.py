@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -229,6 +230,26 @@ class TestIdentifiers:
         assert outcome.failures == [{"itemIdentifier": ""}]
         assert isinstance(outcome.error, ZeroDivisionError)
         assert outcome.processed == 1
+
+    def test_a_failed_record_without_any_name(self, batch: dict[str, Any]) -> None:
+        """A failed record with neither eventID nor SequenceNumber is named by position only."""
+        app, _ = tracking_app(fail_on="INSERT")
+        first = batch["Records"][0]
+        del first["eventID"], first["dynamodb"]["SequenceNumber"]
+
+        with pytest.raises(ValueError, match="cannot handle INSERT") as caught:
+            app.handler(batch, None)
+
+        assert notes(caught.value) == ["ddbstream: record 1 of 3 failed"]
+
+    def test_unusual_but_valid_records_run(self, batch: dict[str, Any]) -> None:
+        """A record whose dynamodb block is a Mapping but not a dict takes the careful path."""
+        app, ran = tracking_app()
+        app.on_modify(lambda record: ran.append(record.new["status"]))
+        batch["Records"][1]["dynamodb"] = MappingProxyType(batch["Records"][1]["dynamodb"])
+
+        assert app.handler(batch, None) == {"batchItemFailures": []}
+        assert ran == ["INSERT", "MODIFY", "SHIPPED", "REMOVE"]
 
     def test_a_record_that_is_no_object_is_named_by_its_type(self, batch: dict[str, Any]) -> None:
         """A record that is not an object fails when reached, its note saying what it is."""

@@ -331,6 +331,13 @@ class TestChanged:
 
 
 class TestTableAndTtl:
+    def test_record_without_any_image(self, app: App) -> None:
+        """where= on a record with empty keys and no images is no match, not an error."""
+        app.on_remove(where={"status": "NEW"})(lambda record: None)
+        bare = stream_record("REMOVE", keys={}, view="KEYS_ONLY")
+
+        assert run(app, bare) == []
+
     @pytest.mark.parametrize(
         "options",
         [{"changed": "status"}, {"where": {"status": "NEW"}}, {"new": {"status": "NEW"}}],

@@ -169,6 +169,17 @@ class TestKinesis:
             app.handler(batch, None)
         assert len(seen) == 1
 
+    def test_unknown_event_name_is_named_by_kinesis_sequence_number(self, app: App) -> None:
+        """A change with an unknown eventName fails, named by the Kinesis sequence number."""
+        change = json.loads(base64.b64decode(kinesis_record(1)["kinesis"]["data"]))
+        change["eventName"] = "UPSERT"
+        broken = kinesis_record(1)
+        broken["kinesis"]["data"] = base64.b64encode(json.dumps(change).encode()).decode()
+
+        with pytest.raises(RecordError, match="unknown eventName 'UPSERT'") as caught:
+            app.handler({"Records": [broken]}, None)
+        assert caught.value.sequence_number == "49590001"
+
     def test_missing_sequence_number_fails_the_batch_before_any_record(self) -> None:
         """Reporting, a Kinesis record without sequenceNumber fails the batch: nothing runs."""
         app = App(report_batch_item_failures=True)
