@@ -8,13 +8,17 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import ROOT, LoadEvent
 from ddbstream import App
-from ddbstream.cli import load_app, main
+from ddbstream.cli import lambda_json, load_app, main
 
 EXAMPLES = ROOT / "examples"
 EXAMPLE_APP = f"{EXAMPLES / 'lambda_function.py'}:app"
@@ -210,6 +214,69 @@ class TestInvokeEventShapes:
         response = json.loads(out.split("response: ", 1)[1])
         assert response == {"batchItemFailures": [], "state": event["state"]}
 
+    @pytest.mark.parametrize(
+        ("total", "expected"),
+        [("5", '"state": {"total": 5}'), ("12.50", '"state": {"total": 12.50}')],
+    )
+    def test_window_state_with_decimals(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        load_event: LoadEvent,
+        tmp_path: Path,
+        total: str,
+        expected: str,
+    ) -> None:
+        """A Decimal in the state is shown as the exact number Lambda's runtime would send."""
+        event = load_event("aws_lambda_docs_with_ddb_time_window_event.json")
+        event["state"] = {}
+        event_file = tmp_path / "window.json"
+        event_file.write_text(json.dumps(event), encoding="utf-8")
+        app_file = write_app(
+            tmp_path,
+            f"""
+            from decimal import Decimal
+            from ddbstream import App
+
+            app = App()
+
+            @app.on("INSERT", "MODIFY", "REMOVE")
+            def add(record):
+                app.window.state["total"] = Decimal("{total}")
+            """,
+            name="window_app.py",
+        )
+
+        status, out, _ = invoke(capsys, "invoke", f"{app_file}:app", str(event_file))
+
+        assert status == 0
+        assert expected in out
+
+    def test_window_state_json_cannot_hold(
+        self, capsys: pytest.CaptureFixture[str], load_event: LoadEvent, tmp_path: Path
+    ) -> None:
+        """A state Lambda could not encode is named by its path, and invoke fails."""
+        event = load_event("aws_lambda_docs_with_ddb_time_window_event.json")
+        event_file = tmp_path / "window.json"
+        event_file.write_text(json.dumps(event), encoding="utf-8")
+        app_file = write_app(
+            tmp_path,
+            """
+            from ddbstream import App
+
+            app = App()
+
+            @app.on("INSERT", "MODIFY", "REMOVE")
+            def add(record):
+                app.window.state["seen"] = {"a"}
+            """,
+            name="window_app.py",
+        )
+
+        status, out, _ = invoke(capsys, "invoke", f"{app_file}:app", str(event_file))
+
+        assert status == 1
+        assert "could not encode it as JSON: response.state.seen is a set" in out
+
     def test_pipes_list(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         """A bare list of records (EventBridge Pipes) is counted and run too."""
         records = json.loads(Path(EXAMPLE_EVENT).read_text(encoding="utf-8"))["Records"]
@@ -244,6 +311,31 @@ class TestInvokeEventShapes:
         assert status == 1
         assert [row[4] for row in table(out)[1:]] == ["ok (no route)", "FAILED", "not run"]
         assert 'response: {"batchItemFailures": [{"itemIdentifier": "2"}]}' in out
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=5)
+    | st.decimals(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=10,
+)
+
+
+class TestLambdaJson:
+    @given(JSON_VALUES)
+    def test_exact_round_trip(self, value: Any) -> None:
+        """What the runtime would send parses back to the same values, Decimals exactly."""
+        text = lambda_json(value)
+
+        assert json.loads(text, parse_float=Decimal) == value
+
+    def test_names_what_json_cannot_hold(self) -> None:
+        """A value JSON has no form for is named by its path."""
+        with pytest.raises(TypeError, match=r"response\.state\.seen\[1\] is a bytes"):
+            lambda_json({"state": {"seen": [1, b"x"]}})
 
 
 class TestInvokeProblems:

@@ -157,7 +157,11 @@ def _invoke(arguments: argparse.Namespace) -> int:
         print(file=sys.stderr)
         traceback.print_exception(outcome.error, file=sys.stderr)
     if app.report_batch_item_failures or not outcome.failures:
-        print(f"\nresponse: {json.dumps(app._response(outcome))}")
+        try:
+            print(f"\nresponse: {lambda_json(app._response(outcome))}")
+        except TypeError as problem:
+            print(f"\nresponse: Lambda's runtime could not encode it as JSON: {problem}")
+            return 1
     else:
         print(
             "\nthe handler raises (report_batch_item_failures is off): Lambda would retry the "
@@ -389,6 +393,38 @@ def _location(function: Any) -> str:
     except ValueError:  # pragma: no cover - another drive on Windows
         filename = code.co_filename
     return f"{filename}:{code.co_firstlineno}"
+
+
+def lambda_json(value: Any) -> str:
+    """*value* as JSON, the way Lambda's Python runtime encodes a handler's response.
+
+    A ``Decimal`` (in a window's state, say) is written as the exact number it holds, as the
+    runtime does; the next invocation then reads it back as an ``int`` or a ``float``.
+
+    Raises:
+        TypeError: *value* holds something JSON has no form for (a set, bytes...), named
+            by its path.
+    """
+    from decimal import Decimal
+
+    def encode(value: Any, path: str) -> str:
+        if isinstance(value, Decimal):
+            return str(value) if value.is_finite() else json.dumps(float(value))
+        if isinstance(value, dict):
+            members = (
+                f"{json.dumps(str(name))}: {encode(member, f'{path}.{name}')}"
+                for name, member in value.items()
+            )
+            return "{" + ", ".join(members) + "}"
+        if isinstance(value, (list, tuple)):
+            items = (encode(item, f"{path}[{index}]") for index, item in enumerate(value))
+            return "[" + ", ".join(items) + "]"
+        try:
+            return json.dumps(value)
+        except TypeError:
+            raise TypeError(f"{path} is a {type(value).__name__}") from None
+
+    return encode(value, "response")
 
 
 def _read_json(source: str) -> Any:
