@@ -332,6 +332,12 @@ class TestLambdaJson:
 
         assert json.loads(text, parse_float=Decimal) == value
 
+    def test_special_decimals(self) -> None:
+        """NaN (quiet or signalling) and infinities are written as the runtime writes them."""
+        values = [Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"), Decimal("-Infinity")]
+
+        assert lambda_json(values) == "[NaN, NaN, Infinity, -Infinity]"
+
     def test_names_what_json_cannot_hold(self) -> None:
         """A value JSON has no form for is named by its path."""
         with pytest.raises(TypeError, match=r"response\.state\.seen\[1\] is a bytes"):

@@ -409,7 +409,7 @@ def lambda_json(value: Any) -> str:
 
     def encode(value: Any, path: str) -> str:
         if isinstance(value, Decimal):
-            return str(value) if value.is_finite() else json.dumps(float(value))
+            return "NaN" if value.is_nan() else str(value)  # as the runtime writes them
         if isinstance(value, dict):
             members = (
                 f"{json.dumps(str(name))}: {encode(member, f'{path}.{name}')}"
