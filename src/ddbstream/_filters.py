@@ -147,9 +147,8 @@ def _changed_test(paths: dict[str, Path], route_name: str, changed: Names) -> Re
     needed_by = f"route {route_name!r} (changed={changed!r})"
 
     def test(record: Record) -> bool:
+        record.require_images(needed_by)
         dynamodb = record.dynamodb
-        if "OldImage" not in dynamodb or "NewImage" not in dynamodb:
-            record.require_images(needed_by)  # raises unless this event lacks that image
         old: RawImage = dynamodb.get("OldImage") or {}
         new: RawImage = dynamodb.get("NewImage") or {}
         for name, path in paths.items():

@@ -197,13 +197,16 @@ class Record:
 
     def require_images(self, needed_by: str) -> None:
         """Raise MissingImageError unless the record carries every image its event implies."""
+        dynamodb = self.dynamodb
+        if "NewImage" in dynamodb and "OldImage" in dynamodb:  # NEW_AND_OLD_IMAGES: all there
+            return
         missing = [
             image
             for image, needed in (
                 ("NewImage", self.event_name != "REMOVE"),
                 ("OldImage", self.event_name != "INSERT"),
             )
-            if needed and image not in self.dynamodb
+            if needed and image not in dynamodb
         ]
         if missing:
             view = self.stream_view_type or "unknown"
