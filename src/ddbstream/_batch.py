@@ -29,6 +29,7 @@ __all__ = [
     "batch_item_failures",
     "clock",
     "describe",
+    "identifier_at",
     "log_raised",
     "log_reported",
     "note_failure",
@@ -155,7 +156,7 @@ def run_batch(
         # retried the same way forever, until the records expire.
         if index and remaining_ms is not None and remaining_ms() < min_remaining_ms:
             if raise_failures:
-                identifier = source.identifier_or_none(raw)
+                identifier = identifier_at(source, raws, identifiers, index)
                 raise out_of_time(min_remaining_ms, index, len(raws), identifier)
             return Outcome(index, batch_item_failures(source, raws, identifiers, index), None)
         record = None
@@ -195,11 +196,11 @@ def run_batch(
                 except Exception as error:
                     on_failure(record, error)
         except Exception as error:
-            failed = batch_item_failures(source, raws, identifiers, index, index + 1)
-            note_failure(error, raw, failed[0]["itemIdentifier"] or None, index, len(raws))
+            identifier = identifier_at(source, raws, identifiers, index)
+            note_failure(error, raw, identifier, index, len(raws))
             if raise_failures:
                 raise
-            return Outcome(index, failed, error, record)
+            return Outcome(index, [{"itemIdentifier": identifier or ""}], error, record)
     return Outcome(len(raws), [], None)
 
 
@@ -212,13 +213,25 @@ def batch_item_failures(
 ) -> list[BatchItemFailure]:
     """The batch item failures of records *start* to *stop*.
 
-    Without *identifiers* (an app that does not report, run by ``App.process``) they are
-    read now; a record without one gets an empty identifier, which Lambda would take as a
-    failure of the whole batch, as it is for such an app.
+    A record without an identifier (possible only for an app that does not report, run by
+    ``App.process``) gets an empty one, which Lambda would take as a failure of the whole
+    batch, as it is for such an app.
     """
+    stop = len(raws) if stop is None else stop
+    return [
+        {"itemIdentifier": identifier_at(source, raws, identifiers, index) or ""}
+        for index in range(start, stop)
+    ]
+
+
+def identifier_at(
+    source: Source, raws: Sequence[Any], identifiers: list[str] | None, index: int
+) -> str | None:
+    """Record *index*'s identifier: from *identifiers* when they were read up front (to
+    report failures), else from the record itself, None when it has none."""
     if identifiers is not None:
-        return [{"itemIdentifier": identifier} for identifier in identifiers[start:stop]]
-    return [{"itemIdentifier": source.identifier_or_none(raw) or ""} for raw in raws[start:stop]]
+        return identifiers[index]
+    return source.identifier_or_none(raws[index])
 
 
 def run_awaitable(awaitable: Any) -> None:

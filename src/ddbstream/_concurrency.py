@@ -21,7 +21,14 @@ from __future__ import annotations
 import asyncio
 import json
 
-from ._batch import Outcome, batch_item_failures, clock, note_failure, out_of_time
+from ._batch import (
+    Outcome,
+    batch_item_failures,
+    clock,
+    identifier_at,
+    note_failure,
+    out_of_time,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -135,9 +142,7 @@ class _Batch:
             slots.release()
 
     def _identifier(self, index: int) -> str | None:
-        if self.identifiers is not None:
-            return self.identifiers[index]
-        return self.source.identifier_or_none(self.raws[index])
+        return identifier_at(self.source, self.raws, self.identifiers, index)
 
     def _fail(self, index: int) -> None:
         if self.first_failure is None or index < self.first_failure:
