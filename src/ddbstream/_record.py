@@ -307,8 +307,8 @@ def make_record(
 
     *change* is the DynamoDB change record when it is not *raw* itself (Kinesis carries it
     inside), and *sequence_number* the record's position when the change does not hold it.
-    The batch loop calls this once per record, so the usual case is tested first and costs
-    a handful of lookups.
+    The batch loop writes this out for stream records (``_batch.run_batch``; a test keeps
+    the two alike) and calls it for the others, so the usual case is tested first.
 
     Raises:
         RecordError: the record has no ``dynamodb`` object or an unknown ``eventName``.
