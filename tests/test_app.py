@@ -265,3 +265,50 @@ class TestAwaitables:
 
         assert outcome.error is None
         assert awaited == [True]
+
+
+class TestCallableApp:
+    def test_app_is_its_handler(self, app: App, load_event: LoadEvent) -> None:
+        """app(event, context) is app.handler(event, context): lambda_function.app works."""
+        records = collect(app)
+
+        response = app(load_event("insert.json"), None)
+
+        assert response == {"batchItemFailures": []}
+        assert [record.event_name for record in records] == ["INSERT"]
+
+
+class TestContext:
+    def test_app_context_is_the_invocations(self, app: App, load_event: LoadEvent) -> None:
+        """app.context is the context of the invocation in progress, None outside one."""
+        context = object()
+        seen: list[object] = []
+        app.on_insert(lambda record: seen.append(app.context))
+
+        assert app.context is None
+        app.handler(load_event("insert.json"), context)
+
+        assert seen == [context]
+        assert app.context is None
+
+    def test_context_is_reset_after_a_failure(self, app: App, load_event: LoadEvent) -> None:
+        """A raising invocation leaves no context behind."""
+
+        @app.on_insert
+        def fail(record: Record) -> None:
+            raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError, match="boom"):
+            app.handler(load_event("insert.json"), object())
+        assert app.context is None
+
+    def test_handlers_taking_context_get_it(self, app: App, load_event: LoadEvent) -> None:
+        """A (record, context) handler receives the invocation's context, routes and fallbacks."""
+        context = object()
+        seen: list[tuple[str, object]] = []
+        app.on_insert(where={"pk": "nothing"})(lambda record, context: seen.append(("x", context)))
+        app.on_unmatched(lambda record, context: seen.append(("fallback", context)))
+
+        app.handler(load_event("insert.json"), context)
+
+        assert seen == [("fallback", context)]

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from ddbstream import App, Attr, Record
 from ddbstream._codec import EXACT_DECODER
 from ddbstream._record import make_record
-from ddbstream._routing import RouteTable
+from ddbstream._routing import Dispatch
 from ddbstream.errors import RecordError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -253,11 +253,11 @@ _KIND_VALUES = st.sampled_from(
 )
 
 
-def _route_table(app: App) -> RouteTable:
-    """The route table *app* builds on its first event."""
+def _route_table(app: App) -> Dispatch:
+    """The dispatch *app* builds on its first event."""
     app.handler({"Records": []}, None)
-    assert app._started is not None
-    return app._started[0]
+    assert app._dispatch is not None
+    return app._dispatch
 
 
 def _routed_app(report: list[str]) -> App:
@@ -323,7 +323,7 @@ class TestNarrowing:
 
         every: list[str] = []
         plain = _routed_app(every)
-        narrow = _route_table(plain).narrow
+        narrow = _route_table(plain)._narrow
         narrow.update(dict.fromkeys(narrow))  # no index: test every route
         expected = _outcome(lambda: plain.handler({"Records": [raw]}, None), every)
 
@@ -332,19 +332,21 @@ class TestNarrowing:
     def test_index_is_built_for_kind_routes(self) -> None:
         """Routes sharing an equality on one attribute get an index; others do not."""
         app = _routed_app([])
-        assert all(narrow is not None for narrow in _route_table(app).narrow.values())
+        assert all(narrow is not None for narrow in _route_table(app)._narrow.values())
         single = App()
         single.on_insert(where={"kind": "order"})(print)
-        assert _route_table(single).narrow["INSERT"] is None  # one route: nothing to gain
+        assert _route_table(single)._narrow["INSERT"] is None  # one route: nothing to gain
 
     def test_kinds_route_to_their_handler(self) -> None:
         """With one route per kind, each record reaches exactly the route for its kind."""
         seen: list[tuple[str, str]] = []
         app = App()
+
+        def route_for(kind: str) -> Callable[[Record], None]:
+            return lambda record: seen.append((kind, record.item["kind"]))
+
         for kind in KINDS:
-            app.on("INSERT", "MODIFY", "REMOVE", where={"kind": kind})(
-                lambda record, kind=kind: seen.append((kind, record.item["kind"]))
-            )
+            app.on("INSERT", "MODIFY", "REMOVE", where={"kind": kind})(route_for(kind))
         event = make_event(100)
         app.handler(event, None)
         assert len(seen) == 100

@@ -24,6 +24,7 @@ from ddbstream._record import make_record
 from ddbstream._routing import Route
 from ddbstream.cli import main
 from ddbstream.conditions import And, Condition, Not, Or
+from ddbstream.errors import SetupError
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -186,8 +187,6 @@ def wanted(routes: list[Route], raw: dict[str, Any]) -> bool:
     """Whether some route runs on the record, or fails on it."""
     record = make_record(raw, EXACT_DECODER)
     for route in routes:
-        if record.event_name not in route.events:
-            continue
         try:
             if route.matches(record):
                 return True
@@ -200,11 +199,19 @@ def handler(record: Record) -> None:
     """A route's handler (never run here)."""
 
 
-def criteria_of(*routes: Route, fallback: bool = False, arn: bool = False) -> dict[str, Any]:
-    """filter_criteria for *routes*, with the table's region and account when *arn*."""
+def criteria_of(
+    *routes: Route, fallback: bool = False, arn: bool = False, view: str | None = None
+) -> dict[str, Any]:
+    """filter_criteria for *routes*, with the table's region and account when *arn*, for a
+    stream of view type *view* (None: any)."""
     if arn:
-        return filter_criteria(routes, has_fallback=fallback, region=REGION, account=ACCOUNT)
-    return filter_criteria(routes, has_fallback=fallback)
+        return filter_criteria(
+            routes, has_fallback=fallback, region=REGION, account=ACCOUNT, stream_view_type=view
+        )
+    return filter_criteria(routes, has_fallback=fallback, stream_view_type=view)
+
+
+BOTH = "NEW_AND_OLD_IMAGES"
 
 
 def patterns(criteria: dict[str, Any]) -> list[Any]:
@@ -224,7 +231,7 @@ class TestExactPatterns:
     def test_new_string_equality(self) -> None:
         """new={"status": "SHIPPED"} reads NewImage.status.S."""
         route = Route(handler, events={"MODIFY"}, new={"status": "SHIPPED"})
-        assert patterns(criteria_of(route)) == [
+        assert patterns(criteria_of(route, view=BOTH)) == [
             {
                 "dynamodb": {"NewImage": {"status": {"S": ["SHIPPED"]}}},
                 "eventName": ["MODIFY"],
@@ -248,7 +255,7 @@ class TestExactPatterns:
     def test_pattern_text_is_compact_and_sorted(self) -> None:
         """The Pattern string is compact JSON with sorted keys, the same on every run."""
         route = Route(handler, events={"MODIFY"}, old={"b": True, "a": None})
-        criteria = criteria_of(route)
+        criteria = criteria_of(route, view=BOTH)
         assert criteria == {
             "Filters": [
                 {
@@ -257,7 +264,7 @@ class TestExactPatterns:
                 }
             ]
         }
-        assert criteria_of(route) == criteria
+        assert criteria_of(route, view=BOTH) == criteria
 
     def test_ttl_true(self) -> None:
         """ttl=True becomes DynamoDB's userIdentity of TTL deletes."""
@@ -279,9 +286,17 @@ class TestExactPatterns:
         assert not passes(criteria, stream_record("INSERT", keys=keys))
 
     def test_where_follows_the_item_per_event(self) -> None:
-        """where= on REMOVE reads OldImage, or Keys in views without an old image."""
+        """where= on REMOVE reads OldImage, or Keys in views without an old image, where a
+        record whose keys lack the attribute passes (it fails in the function)."""
         route = Route(handler, events={"REMOVE"}, where=Attr("type").begins_with("ORD"))
         assert patterns(criteria_of(route)) == [
+            {
+                "dynamodb": {
+                    "Keys": {"type": {letter: [{"exists": False}] for letter in "BNS"}},
+                    "StreamViewType": ["KEYS_ONLY", "NEW_IMAGE"],
+                },
+                "eventName": ["REMOVE"],
+            },
             {
                 "dynamodb": {
                     "Keys": {"type": {"S": [{"prefix": "ORD"}]}},
@@ -295,10 +310,42 @@ class TestExactPatterns:
             },
         ]
 
+    def test_where_on_a_known_view_type(self) -> None:
+        """With the view type known, where= reads the one image that view type gives."""
+        route = Route(handler, events={"REMOVE"}, where=Attr("type").begins_with("ORD"))
+        assert patterns(criteria_of(route, view=BOTH)) == [
+            {
+                "dynamodb": {"OldImage": {"type": {"S": [{"prefix": "ORD"}]}}},
+                "eventName": ["REMOVE"],
+            }
+        ]
+        assert patterns(criteria_of(route, view="KEYS_ONLY")) == [
+            {
+                "dynamodb": {"Keys": {"type": {letter: [{"exists": False}] for letter in "BNS"}}},
+                "eventName": ["REMOVE"],
+            },
+            {"dynamodb": {"Keys": {"type": {"S": [{"prefix": "ORD"}]}}}, "eventName": ["REMOVE"]},
+        ]
+
+    def test_image_filters_let_streams_without_the_image_through(self) -> None:
+        """new= on a MODIFY: records of view types without a new image pass (they fail)."""
+        route = Route(handler, events={"MODIFY"}, new={"status": "SHIPPED"})
+        assert patterns(criteria_of(route)) == [
+            {"dynamodb": {"NewImage": {"status": {"S": ["SHIPPED"]}}}, "eventName": ["MODIFY"]},
+            {"dynamodb": {"StreamViewType": ["KEYS_ONLY", "OLD_IMAGE"]}, "eventName": ["MODIFY"]},
+        ]
+        assert patterns(criteria_of(route, view="OLD_IMAGE")) == [{"eventName": ["MODIFY"]}]
+
+    def test_an_unknown_view_type_is_refused(self, app: App) -> None:
+        """filter_criteria(stream_view_type=...) takes the four view types only."""
+        app.on_insert(handler)
+        with pytest.raises(SetupError, match="unknown stream view type 'NEW'"):
+            app.filter_criteria(stream_view_type="NEW")
+
     def test_is_in_of_mixed_types(self) -> None:
         """is_in() with strings, a boolean and None becomes one pattern per type letter."""
         route = Route(handler, events={"INSERT"}, new=Attr("a.b").is_in(["x", "y", True, None]))
-        assert patterns(criteria_of(route)) == [
+        assert patterns(criteria_of(route, view=BOTH)) == [
             {
                 "dynamodb": {"NewImage": {"a": {"M": {"b": {letter: values}}}}},
                 "eventName": ["INSERT"],
@@ -313,7 +360,7 @@ class TestExactPatterns:
             events={"INSERT"},
             new=Attr("a").attribute_type("NS") & Attr("gone").not_exists(),
         )
-        (pattern,) = patterns(criteria_of(route))
+        (pattern,) = patterns(criteria_of(route, view=BOTH))
         image = pattern["dynamodb"]["NewImage"]
         assert image["a"] == {"NS": [{"exists": True}]}
         assert image["gone"] == {
@@ -333,8 +380,8 @@ class TestExactPatterns:
         theirs = Route(
             handler, events={"INSERT"}, new=Boto3Attr("s").eq("x") & Boto3Attr("t").begins_with("y")
         )
-        assert criteria_of(theirs) == criteria_of(ours)
-        assert patterns(criteria_of(ours)) == [
+        assert criteria_of(theirs, view=BOTH) == criteria_of(ours, view=BOTH)
+        assert patterns(criteria_of(ours, view=BOTH)) == [
             {
                 "dynamodb": {
                     "NewImage": {"s": {"S": ["x"]}, "t": {"S": [{"prefix": "y"}]}},
@@ -417,7 +464,7 @@ class TestWidening:
     def test_and_keeps_what_it_can(self) -> None:
         """An AND keeps its expressible part."""
         route = Route(handler, events={"INSERT"}, new=Attr("s").eq("x") & Attr("n").gt(1))
-        assert patterns(criteria_of(route)) == [
+        assert patterns(criteria_of(route, view=BOTH)) == [
             {"dynamodb": {"NewImage": {"s": {"S": ["x"]}}}, "eventName": ["INSERT"]}
         ]
 
@@ -448,8 +495,12 @@ class TestEverything:
         def inserted(record: Record) -> None:
             """Handle inserts."""
 
-        assert patterns(app.filter_criteria()) == [
+        assert patterns(app.filter_criteria(stream_view_type=BOTH)) == [
             {"dynamodb": {"NewImage": {"s": {"S": ["x"]}}}, "eventName": ["INSERT"]}
+        ]
+        assert patterns(app.filter_criteria()) == [
+            {"dynamodb": {"NewImage": {"s": {"S": ["x"]}}}, "eventName": ["INSERT"]},
+            {"dynamodb": {"StreamViewType": ["KEYS_ONLY", "OLD_IMAGE"]}, "eventName": ["INSERT"]},
         ]
 
         @app.on_unmatched
@@ -504,7 +555,7 @@ class TestLimits:
         route = Route(
             handler, events={"INSERT"}, new=Attr("s").is_in([f"{n:05}" * 40 for n in range(50)])
         )
-        criteria = criteria_of(route)
+        criteria = criteria_of(route, view=BOTH)
         assert patterns(criteria) == [{"eventName": ["INSERT"]}]
 
 
@@ -661,6 +712,15 @@ def routes(draw: st.DrawFn) -> Route:
         filters["table"] = draw(st.sampled_from(["Orders", ["Users", "Other"]]))
     if events == {"REMOVE"} and draw(st.booleans()):
         filters["ttl"] = draw(st.booleans())
+    # new= never matches a REMOVE, old= never an INSERT: a route with no event left is refused.
+    if "new" in filters and events == {"REMOVE"}:
+        del filters["new"]
+    if (
+        "old" in filters
+        and events <= {"INSERT", "REMOVE"}
+        and ("new" in filters or events == {"INSERT"})
+    ):
+        del filters["old"]
     return Route(handler, events=events, **filters)
 
 
@@ -738,7 +798,7 @@ def handler_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 class TestCommand:
     def test_json(self, handler_module: str, capsys: pytest.CaptureFixture[str]) -> None:
         """filter-criteria prints the FilterCriteria JSON by default."""
-        assert main(["filter-criteria", handler_module]) == 0
+        assert main(["filter-criteria", handler_module, "--stream-view-type", BOTH]) == 0
         printed = json.loads(capsys.readouterr().out)
         assert [json.loads(item["Pattern"]) for item in printed["Filters"]] == [
             {"dynamodb": {"NewImage": {"status": {"S": ["it's"]}}}, "eventName": ["MODIFY"]},
@@ -748,9 +808,21 @@ class TestCommand:
             },
         ]
 
+    def test_json_for_any_view_type(
+        self, handler_module: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Without --stream-view-type, MODIFY records without a new image pass too."""
+        assert main(["filter-criteria", handler_module]) == 0
+        printed = json.loads(capsys.readouterr().out)
+        assert {
+            "dynamodb": {"StreamViewType": ["KEYS_ONLY", "OLD_IMAGE"]},
+            "eventName": ["MODIFY"],
+        } in [json.loads(item["Pattern"]) for item in printed["Filters"]]
+
     def test_cloudformation(self, handler_module: str, capsys: pytest.CaptureFixture[str]) -> None:
         """--format cloudformation prints a FilterCriteria block with quoted patterns."""
-        assert main(["filter-criteria", handler_module, "--format", "cloudformation"]) == 0
+        arguments = ["--format", "cloudformation", "--stream-view-type", BOTH]
+        assert main(["filter-criteria", handler_module, *arguments]) == 0
         lines = capsys.readouterr().out.splitlines()
         assert lines[:2] == ["FilterCriteria:", "  Filters:"]
         assert lines[2] == (
@@ -771,7 +843,8 @@ class TestCommand:
 
     def test_terraform(self, handler_module: str, capsys: pytest.CaptureFixture[str]) -> None:
         """--format terraform prints a filter_criteria block with jsonencode patterns."""
-        assert main(["filter-criteria", handler_module, "--format", "terraform"]) == 0
+        arguments = ["--format", "terraform", "--stream-view-type", BOTH]
+        assert main(["filter-criteria", handler_module, *arguments]) == 0
         out = capsys.readouterr().out
         assert out.startswith("filter_criteria {\n  filter {\n    pattern = jsonencode({")
         assert out.count("  filter {") == 2

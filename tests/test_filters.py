@@ -94,8 +94,36 @@ class TestWhere:
             "by_key",
             "by_status",
         ]
+        # On a KEYS_ONLY stream a where= that reads key attributes only is tested on the keys;
+        # one that reads another attribute cannot be decided, and fails the record.
+        only_keys = App()
+        only_keys.on("INSERT", "MODIFY", "REMOVE", where={"pk": "order#1"})(by_key)
         other = stream_record("REMOVE", keys={"pk": {"S": "order#2"}}, view="KEYS_ONLY")
-        assert run(app, other) == []
+        assert run(only_keys, other) == []
+        with pytest.raises(MissingImageError, match=r"route 'TestWhere.*by_status' \(where=\)"):
+            run(app, other)
+
+    def test_where_on_keys_only_names_the_fix(self, app: App) -> None:
+        """where= on a non-key attribute of a KEYS_ONLY record says which image it needs."""
+        app.on_insert(where={"status": "NEW"})(lambda record: None)
+        keys_only = stream_record("INSERT", view="KEYS_ONLY")
+
+        with pytest.raises(MissingImageError) as caught:
+            app.handler(event(keys_only), None)
+
+        message = str(caught.value)
+        assert "needs the NewImage of this INSERT" in message
+        assert "view type is KEYS_ONLY" in message
+        assert "NEW_AND_OLD_IMAGES" in message
+        assert caught.value.event_id == "id-100"
+
+    def test_a_where_function_needs_an_image(self, app: App) -> None:
+        """A function in where= may read any attribute: on the keys alone it fails the record."""
+        app.on_insert(where=lambda image: image["pk"] == "order#1")(lambda record: None)
+        keys_only = stream_record("INSERT", view="KEYS_ONLY")
+
+        with pytest.raises(MissingImageError, match="needs the NewImage of this INSERT"):
+            app.handler(event(keys_only), None)
 
     def test_function_of_the_item(self, app: App) -> None:
         """A function receives the decoded item."""
@@ -142,20 +170,58 @@ class TestWhere:
         }
         assert run(app, stream_record("MODIFY", **again)) == []
 
-    def test_new_and_old_need_their_image(self, app: App) -> None:
-        """new= and old= do not match a record without that image."""
+    def test_new_and_old_need_their_image(self) -> None:
+        """new= and old= on a record whose stream omits that image fail it, never skip it."""
+        new_app, old_app = App(), App()
 
-        @app.on_modify(new=Attr("x").not_exists())
+        @new_app.on_modify(new=Attr("x").not_exists())
         def new_lacks_x(record: Record) -> None:
             """Runs when the new image has no x."""
 
-        @app.on_modify(old=Attr("x").not_exists())
+        @old_app.on_modify(old=Attr("x").not_exists())
         def old_lacks_x(record: Record) -> None:
             """Runs when the old image has no x."""
 
-        assert run(app, stream_record("MODIFY", new=item(), view="NEW_IMAGE")) == ["new_lacks_x"]
-        assert run(app, stream_record("MODIFY", old=item(), view="OLD_IMAGE")) == ["old_lacks_x"]
-        assert run(app, stream_record("MODIFY", view="KEYS_ONLY")) == []
+        assert run(new_app, stream_record("MODIFY", new=item(), view="NEW_IMAGE")) == [
+            "new_lacks_x"
+        ]
+        assert run(old_app, stream_record("MODIFY", old=item(), view="OLD_IMAGE")) == [
+            "old_lacks_x"
+        ]
+        without_new = stream_record("MODIFY", old=item(), view="OLD_IMAGE")
+        without_old = stream_record("MODIFY", new=item(), view="NEW_IMAGE")
+        keys_only = stream_record("MODIFY", view="KEYS_ONLY")
+        for app, record in ((new_app, without_new), (old_app, without_old), (new_app, keys_only)):
+            view = record["dynamodb"]["StreamViewType"]
+            with pytest.raises(MissingImageError, match=f"view type is {view}"):
+                run(app, record)
+
+    def test_an_image_the_change_never_has_is_no_match(self, app: App) -> None:
+        """new= never matches a REMOVE and old= never an INSERT: no error, no match."""
+
+        @app.on("INSERT", "REMOVE", new={"x": "1"})
+        def inserted_x(record: Record) -> None:
+            """Runs for inserts of x=1 only."""
+
+        @app.on("INSERT", "REMOVE", old={"x": "1"})
+        def removed_x(record: Record) -> None:
+            """Runs for removes of x=1 only."""
+
+        assert run(app, stream_record("REMOVE", old=item(x={"S": "1"}), view="OLD_IMAGE")) == [
+            "removed_x"
+        ]
+        assert run(app, stream_record("INSERT", new=item(x={"S": "1"}), view="NEW_IMAGE")) == [
+            "inserted_x"
+        ]
+
+    @pytest.mark.parametrize(("events", "option"), [(("REMOVE",), "new"), (("INSERT",), "old")])
+    def test_an_image_filter_that_can_never_match_is_refused(
+        self, app: App, events: tuple[str, ...], option: str
+    ) -> None:
+        """on("REMOVE", new=...) can never run: refused when registered."""
+        filters: dict[str, Any] = {option: {"x": "1"}}
+        with pytest.raises(SetupError, match=f"{option}= can never match: {events[0]} records"):
+            app.on(*events, **filters)(print)
 
 
 class TestLazyDecoding:
@@ -332,11 +398,12 @@ class TestChanged:
 
 class TestTableAndTtl:
     def test_record_without_any_image(self, app: App) -> None:
-        """where= on a record with empty keys and no images is no match, not an error."""
+        """where= on a record with empty keys and no images cannot be decided: it fails."""
         app.on_remove(where={"status": "NEW"})(lambda record: None)
         bare = stream_record("REMOVE", keys={}, view="KEYS_ONLY")
 
-        assert run(app, bare) == []
+        with pytest.raises(MissingImageError, match="needs the OldImage of this REMOVE"):
+            run(app, bare)
 
     @pytest.mark.parametrize(
         "options",
@@ -441,7 +508,7 @@ class TestSetupErrors:
         assert (
             repr(route) == "Route(events=['MODIFY'], name='print', new={'a': 1}, changed='status')"
         )
-        assert route.filters == {"new": {"a": 1}, "changed": "status"}
+        assert route.filters.given == {"new": {"a": 1}, "changed": "status"}
 
 
 class TestPublicEvents:

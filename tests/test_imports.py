@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,22 @@ class TestImport:
         """The command line module (argparse and friends) is not loaded by the package."""
         assert "ddbstream.cli" not in modules["loaded"]
         assert "argparse" not in modules["loaded"]
+
+    def test_types_not_loaded(self, modules: dict[str, set[str]]) -> None:
+        """ddbstream.types (which imports typing) waits until a user imports it."""
+        assert "ddbstream.types" not in modules["loaded"]
+
+
+class TestTypesModule:
+    def test_names_are_real_at_run_time(self) -> None:
+        """Users may import the annotation types anywhere, without TYPE_CHECKING."""
+        from ddbstream import Insert
+        from ddbstream.types import BatchResponse, Handler, LambdaContext, Where
+
+        assert BatchResponse.__required_keys__ == {"batchItemFailures"}
+        assert BatchResponse.__optional_keys__ == {"state"}
+        one_argument, with_context = typing.get_args(Handler[Insert])  # type: ignore[misc]
+        assert typing.get_args(one_argument) == ([Insert], object)
+        assert typing.get_args(with_context) == ([Insert, typing.Any], object)
+        assert "get_remaining_time_in_millis" in dir(LambdaContext)
+        assert Where is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import typing
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from conftest import LoadEvent
-from ddbstream import App, Diff, Record
+from ddbstream import App, Diff, Insert, Modify, Record, Remove
 from ddbstream._codec import EXACT_DECODER, Decoder
 from ddbstream._record import make_record, table_from_arn
 from ddbstream.errors import DecodeError, MissingImageError, RecordError
@@ -85,7 +86,7 @@ class TestFields:
         record = make(first_raw(load_event, "insert.json"))
 
         assert repr(record) == (
-            "Record(event_name='INSERT', event_id='c81e728d9d4c2f636f067f89cc14862c', "
+            "Insert(event_name='INSERT', event_id='c81e728d9d4c2f636f067f89cc14862c', "
             "sequence_number='4421584500000000017450439091')"
         )
 
@@ -338,21 +339,62 @@ def with_view_type(raw: dict[str, Any], view_type: str) -> dict[str, Any]:
 class TestViewTypes:
     @pytest.mark.parametrize("view_type", sorted(VIEW_TYPES))
     def test_images_per_view_type(self, load_event: LoadEvent, view_type: str) -> None:
-        """new and old are None exactly when the view type does not carry them."""
+        """A MODIFY's new and old are there when the view type carries them; reading one it
+        does not carry raises MissingImageError naming the view type and the fix."""
         record = make(with_view_type(first_raw(load_event, "modify.json"), view_type))
 
-        assert (record.new is not None) == ("NewImage" in VIEW_TYPES[view_type])
-        assert (record.old is not None) == ("OldImage" in VIEW_TYPES[view_type])
+        for name, image in (("new", "NewImage"), ("old", "OldImage")):
+            if image in VIEW_TYPES[view_type]:
+                assert isinstance(getattr(record, name), dict)
+            else:
+                with pytest.raises(MissingImageError) as caught:
+                    getattr(record, name)
+                assert str(caught.value).startswith(
+                    f"record.{name} needs the {image} of this MODIFY, but the stream's view "
+                    f"type is {view_type}; set StreamViewType to NEW_AND_OLD_IMAGES"
+                )
+                assert caught.value.event_id == record.event_id
+                assert caught.value.sequence_number == record.sequence_number
         assert record.keys == {"pk": "order#1", "sk": "v0"}
         assert record.stream_view_type == view_type
 
     def test_keys_only_event(self, load_event: LoadEvent) -> None:
-        """In a KEYS_ONLY stream every record has keys and no image."""
+        """In a KEYS_ONLY stream every record has keys and no image: None where the change
+        has no such image, an error where the stream omits it; item is the keys."""
         records = [make(raw) for raw in load_event("keys_only.json")["Records"]]
 
         assert [r.event_name for r in records] == ["INSERT", "MODIFY", "REMOVE"]
-        assert all(r.new is None and r.old is None for r in records)
+        insert, modify, remove = records
+        assert insert.old is None
+        assert remove.new is None
+        for record, name in ((insert, "new"), (modify, "new"), (modify, "old"), (remove, "old")):
+            with pytest.raises(MissingImageError, match="view type is KEYS_ONLY"):
+                getattr(record, name)
         assert all(r.item == {"pk": "order#1", "sk": "v0"} for r in records)
+
+    def test_records_are_typed_by_event(self, load_event: LoadEvent) -> None:
+        """Records are Insert, Modify or Remove, subclasses of Record, by their eventName."""
+        records = [make(raw) for raw in load_event("keys_only.json")["Records"]]
+
+        assert [type(r) for r in records] == [Insert, Modify, Remove]
+        assert all(isinstance(r, Record) for r in records)
+        kinds = []
+        for record in records:
+            match record:
+                case Insert():
+                    kinds.append("insert")
+                case Modify():
+                    kinds.append("modify")
+                case Remove():
+                    kinds.append("remove")
+        assert kinds == ["insert", "modify", "remove"]
+
+    def test_record_classes_are_subscriptable(self) -> None:
+        """Insert[Order] works at run time, as a type annotation evaluated by a library would."""
+        alias = Modify[dict[str, int]]
+        assert typing.get_origin(alias) is Modify
+        assert typing.get_args(alias) == (dict[str, int],)
+        assert typing.get_origin(Record[int]) is Record
 
 
 class TestItem:

@@ -398,7 +398,7 @@ class TestRoute:
         assert repr(route) == (
             "Route(events=['MODIFY'], name='shipped', new={'status': 'SHIPPED'})"
         )
-        assert route.filters == {"new": {"status": "SHIPPED"}}
+        assert route.filters.given == {"new": {"status": "SHIPPED"}}
 
     def test_app_repr(self, app: App) -> None:
         """The app's repr counts its routes."""

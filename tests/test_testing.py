@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ddbstream import App, Record, deserialize, deserialize_image
-from ddbstream.errors import OutOfTimeError
+from ddbstream.errors import MissingImageError, OutOfTimeError
 from ddbstream.testing import (
     RunResult,
     event,
@@ -495,9 +495,13 @@ class TestViewTypes:
             insert(ITEM, view_type="NEW")
 
     def test_missing_images_reach_the_record(self, app: App) -> None:
-        """A KEYS_ONLY MODIFY gives handlers keys but no images."""
+        """A KEYS_ONLY MODIFY gives handlers keys, and reading an image says it is missing."""
         record = _only_record(app, modify(ITEM, ITEM, view_type="KEYS_ONLY"))
-        assert (record.keys, record.new, record.old) == ({"pk": "order#1"}, None, None)
+        assert record.keys == {"pk": "order#1"}
+        assert "NewImage" not in record.dynamodb
+        assert "OldImage" not in record.dynamodb
+        with pytest.raises(MissingImageError, match="view type is KEYS_ONLY"):
+            record.new  # noqa: B018 - reading it is the test
 
 
 class TestModifyAndRemove:

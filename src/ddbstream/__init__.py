@@ -15,7 +15,7 @@ from . import conditions, errors
 from ._app import App
 from ._batch import Outcome
 from ._codec import deserialize, deserialize_image
-from ._record import Diff, Record
+from ._record import Diff, Insert, Modify, Record, Remove
 from ._routing import Route, Router
 from ._sources import Window
 from .conditions import Attr
@@ -26,8 +26,11 @@ __all__ = [
     "Attr",
     "DdbStreamError",
     "Diff",
+    "Insert",
+    "Modify",
     "Outcome",
     "Record",
+    "Remove",
     "Route",
     "Router",
     "Window",

@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
-from ._batch import Dispatch, log_raised, log_reported, run_awaitable, run_batch
+from ._batch import log_raised, log_reported, run_awaitable, run_batch
 from ._codec import Decoder
 from ._record import EVENT_NAMES
-from ._routing import Route, Router, RouteTable, is_coroutine_function
+from ._routing import Dispatch, Route, Router
+from ._signatures import is_coroutine_function
 from ._sources import PIPES_IDENTIFIERS, read_event
 from ._typing import overload
 from .errors import SetupError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
     from typing import Any, TypeAlias, TypeVar
 
     from ._batch import Outcome
     from ._record import Record
-    from ._routing import Handler, HandlerT
     from ._sources import Window
-    from ._typing import BatchResponse, LambdaContext, NumberParser
+    from ._typing import NumberParser
+    from .types import BatchResponse, LambdaContext
 
-    ErrorHook: TypeAlias = "Callable[[Record, Exception], object]"
+    R = TypeVar("R")
+    ErrorHook: TypeAlias = "Callable[[Record[Any], Exception], object]"
     ErrorHookT = TypeVar("ErrorHookT", bound=ErrorHook)
     WindowHookT = TypeVar("WindowHookT", bound="Callable[[Window], object]")
-    Trace: TypeAlias = "Callable[[Record, str | None], None]"
+    Trace: TypeAlias = "Callable[[Record[Any], str | None], None]"
 
 __all__ = ["App"]
 
@@ -76,9 +78,11 @@ class App(Router):
         self._error_hooks: list[tuple[type[Exception], ErrorHook]] = []
         self._fallbacks: list[Route] = []
         self._window_end_hooks: list[Callable[[Window], object]] = []
-        self._started: tuple[RouteTable, Dispatch] | None = None  # by the first event
+        self._dispatch: Dispatch | None = None  # made by the first event
         self.window: Window | None = None
         """The tumbling window of the invocation in progress, when the event has one."""
+        self.context: LambdaContext | None = None
+        """The Lambda context of the invocation in progress; None outside one."""
         # A plain function, not a bound method: `handler = app.handler` is what Lambda calls,
         # and anything that inspects a Lambda handler sees (event, context).
         self.handler: Callable[[Any, Any], BatchResponse] = self._make_handler()
@@ -129,8 +133,16 @@ class App(Router):
             raise SetupError(f"error hooks are plain functions, not async def: {hook!r}")
         self._error_hooks.append((exception, hook))
 
-    def on_unmatched(self, func: HandlerT, /) -> HandlerT:
-        """Register a fallback for records that no route matched (all event names)."""
+    @overload
+    def on_unmatched(self, func: Callable[[Record], R], /) -> Callable[[Record], R]: ...
+    @overload
+    def on_unmatched(self, func: Callable[[Record, Any], R], /) -> Callable[[Record, Any], R]: ...
+
+    def on_unmatched(self, func: Any, /) -> Any:
+        """Register a fallback for records that no route matched (all event names).
+
+        Like a route's handler, it takes ``(record)`` or ``(record, context)``.
+        """
         self._ensure_open("on_unmatched")
         self._fallbacks.append(Route(func, events=EVENT_NAMES))
         return func
@@ -154,7 +166,11 @@ class App(Router):
         return hook
 
     def filter_criteria(
-        self, *, region: str | None = None, account: str | None = None
+        self,
+        *,
+        region: str | None = None,
+        account: str | None = None,
+        stream_view_type: str | None = None,
     ) -> dict[str, list[dict[str, str]]]:
         """Lambda ``FilterCriteria`` that let through every record some route would run.
 
@@ -168,16 +184,31 @@ class App(Router):
             region: the table's region and *account* its AWS account ID: with both,
                 ``table=`` filters become ``eventSourceARN`` prefixes.
             account: see *region*.
+            stream_view_type: the stream's view type (``NEW_AND_OLD_IMAGES``...), when
+                known. Without it the criteria are sound for every view type, and so let
+                through the records a misconfigured stream would deliver without an image
+                a filter needs: those fail loudly in the function instead of vanishing.
+                With it, only what that view type needs passes.
+
+        Raises:
+            SetupError: *stream_view_type* is not a view type.
         """
         from ._criteria import filter_criteria  # only the CLI and deploy scripts need it
 
-        return filter_criteria(
-            self.routes, has_fallback=bool(self._fallbacks), region=region, account=account
-        )
+        try:
+            return filter_criteria(
+                self.routes,
+                has_fallback=bool(self._fallbacks),
+                region=region,
+                account=account,
+                stream_view_type=stream_view_type,
+            )
+        except ValueError as problem:
+            raise SetupError(str(problem)) from None
 
     # --- running --------------------------------------------------------------------------
 
-    def process(self, event: Any, context: LambdaContext | None = None) -> Outcome:
+    def process(self, event: Any, context: Any = None) -> Outcome:
         """Run the app on *event* as ``handler`` would, and return what happened.
 
         The first failure stops the batch as always, but is returned in the outcome rather
@@ -241,81 +272,54 @@ class App(Router):
         raise_failures: bool,
         trace: Trace | None = None,
     ) -> Outcome:
-        started = self._started
-        if started is None:
-            started = self._start()
-        table, dispatch = started
+        dispatch = self._dispatch
+        if dispatch is None:
+            dispatch = self._start()
         if trace is not None:
-            dispatch = self._make_dispatch(table, trace)
+            dispatch = self._make_dispatch(trace)
         self.window = None  # not the last invocation's, should this event be unreadable
-        source, raws, window = read_event(event, self.pipes_identifier)
-        self.window = window
-        if table.has_async:
-            from ._concurrency import run_batch_async  # asyncio costs a cold start; load on use
+        batch = read_event(event, self.pipes_identifier)
+        self.window = window = batch.window
+        self.context = context
+        try:
+            if dispatch.has_async:
+                from ._concurrency import run_batch_async  # asyncio costs a cold start
 
-            outcome = run_batch_async(
-                raws,
-                source,
-                self._decoder,
-                dispatch,
-                report_failures=report_failures,
-                raise_failures=raise_failures,
-                context=context,
-                min_remaining_ms=self.min_remaining_ms,
-                max_concurrency=self.max_concurrency,
-            )
-        else:
-            outcome = run_batch(
-                raws,
-                source,
-                self._decoder,
-                dispatch,
-                report_failures=report_failures,
-                raise_failures=raise_failures,
-                context=context,
-                min_remaining_ms=self.min_remaining_ms,
-            )
-        if window is not None and window.is_final and not outcome.failures:
-            self._end_window(window)
+                outcome = run_batch_async(
+                    batch,
+                    self._decoder,
+                    dispatch,
+                    report_failures=report_failures,
+                    raise_failures=raise_failures,
+                    context=context,
+                    min_remaining_ms=self.min_remaining_ms,
+                    max_concurrency=self.max_concurrency,
+                )
+            else:
+                outcome = run_batch(
+                    batch,
+                    self._decoder,
+                    dispatch,
+                    report_failures=report_failures,
+                    raise_failures=raise_failures,
+                    context=context,
+                    min_remaining_ms=self.min_remaining_ms,
+                )
+            if window is not None and window.is_final and not outcome.failures:
+                self._end_window(window)
+        finally:
+            self.context = None
         return outcome
 
-    def _make_dispatch(self, table: RouteTable, trace: Trace | None = None) -> Dispatch:
+    def _make_dispatch(self, trace: Trace | None = None) -> Dispatch:
         """How the batch loop finds a record's handlers; *trace* sees records and routes."""
-        by_event = table.by_event
-        narrowers = table.narrow
-        on_failure = self._on_failure
-        every_route = {route for routes in by_event.values() for route in routes}
-        every_route.update(table.fallbacks)
-        # With a trace, each route's handler is wrapped, once, to tell the trace it started.
-        handler_of = {
-            route: route.handler if trace is None else _traced(route, trace)
-            for route in every_route
-        }
-        fallbacks = tuple(handler_of[route] for route in table.fallbacks)
-
-        def select(record: Record) -> Sequence[Handler]:
-            """The handlers to run: every match's, in order, else the fallbacks'."""
-            if trace is not None:
-                trace(record, None)
-            name = record.event_name
-            selected = []
-            undecided = False  # a filter failed and an error hook handled it
-            # All filters before any handler: a filter that fails, fails the record before
-            # any of its handlers has run.
-            narrow = narrowers[name]
-            for route in by_event[name] if narrow is None else narrow(record):
-                try:
-                    if route.matches(record):
-                        selected.append(handler_of[route])
-                except Exception as error:
-                    on_failure(record, error)
-                    undecided = True
-            # A route whose filter failed may have wanted the record: not a fallback's case.
-            return selected or (() if undecided else fallbacks)
-
-        # With a trace, every record goes through select(), which tells the trace about it.
-        fixed = table.fixed if trace is None else dict.fromkeys(EVENT_NAMES)
-        return Dispatch(fixed, select, on_failure)
+        return Dispatch(
+            self.routes,
+            self._fallbacks,
+            on_failure=self._on_failure,
+            context=lambda: self.context,
+            trace=trace,
+        )
 
     def _end_window(self, window: Window) -> None:
         for hook in self._window_end_hooks:
@@ -330,23 +334,14 @@ class App(Router):
                 return
         raise error
 
-    def _start(self) -> tuple[RouteTable, Dispatch]:
+    def _start(self) -> Dispatch:
         self._freeze(f"{type(self).__name__}.handler")
-        table = RouteTable(self.routes, self._fallbacks)
-        started = self._started = (table, self._make_dispatch(table))
-        return started
+        dispatch = self._dispatch = self._make_dispatch()
+        return dispatch
+
+    def __call__(self, event: Any, context: Any = None) -> BatchResponse:
+        """The Lambda entry point, as ``handler``: ``lambda_function.app`` works as a setting."""
+        return self.handler(event, context)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} with {len(self.routes)} routes>"
-
-
-def _traced(route: Route, trace: Trace) -> Handler:
-    """*route*'s handler, telling *trace* when it starts."""
-    handler = route.handler
-    name = route.name
-
-    def run(record: Record) -> object:
-        trace(record, name)
-        return handler(record)
-
-    return run

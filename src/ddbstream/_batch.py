@@ -9,27 +9,25 @@ from __future__ import annotations
 
 import sys
 
-from ._record import UNSET, Record, make_record
+from ._record import UNSET, make_record
 from .errors import OutOfTimeError, describe_record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable
     from typing import Any
 
     from ._codec import Decoder
-    from ._routing import Handler
-    from ._sources import Source
-    from ._typing import BatchItemFailure, LambdaContext
+    from ._record import Record
+    from ._routing import Dispatch
+    from ._sources import Batch
+    from .types import BatchItemFailure, LambdaContext
 
 __all__ = [
-    "Dispatch",
     "Outcome",
     "add_note",
-    "batch_item_failures",
     "clock",
     "describe",
-    "identifier_at",
     "log_raised",
     "log_reported",
     "note_failure",
@@ -91,33 +89,8 @@ class Outcome:
         )
 
 
-class Dispatch:
-    """What the batch loop runs for a record, and what it does when a handler fails.
-
-    Attributes:
-        fixed: event name -> the handlers every record of that event runs, in order, or
-            ``None`` when filters decide; the usual app needs no per-record choice at all.
-        select: gives the handlers for a record whose event name has none fixed.
-        on_failure: called with ``(record, error)`` when a handler fails: the error hooks
-            handle it and return, or it raises and the record fails.
-    """
-
-    __slots__ = ("fixed", "on_failure", "select")
-
-    def __init__(
-        self,
-        fixed: Mapping[str, Sequence[Handler] | None],
-        select: Callable[[Record], Sequence[Handler]],
-        on_failure: Callable[[Record, Exception], None],
-    ) -> None:
-        self.fixed = fixed
-        self.select = select
-        self.on_failure = on_failure
-
-
 def run_batch(
-    raws: Sequence[Any],
-    source: Source,
+    batch: Batch,
     decoder: Decoder,
     dispatch: Dispatch,
     *,
@@ -126,7 +99,7 @@ def run_batch(
     context: LambdaContext | None,
     min_remaining_ms: int,
 ) -> Outcome:
-    """Run every record through *dispatch*, in order; stop at the first failure.
+    """Run every record of *batch* through *dispatch*, in order; stop at the first failure.
 
     The failed record (or, when time runs short, every record not started) is returned as a
     batch item failure; with *raise_failures* the failure is raised instead, so that Lambda
@@ -138,14 +111,13 @@ def run_batch(
             records before any runs).
         Exception: the first failure, with *raise_failures*.
     """
-    # Reporting needs every identifier first: a record whose failure could not be reported
-    # must fail the batch before any record runs, or the retry would run those records twice.
-    # Without reporting, any failure retries the whole batch anyway.
-    identifiers = source.identifiers(raws) if report_failures else None
+    if report_failures:
+        batch.read_identifiers()
+    raws = batch.records
+    source = batch.source
     record_of = source.record
     streams = source.records_are_changes
-    new_record = Record
-    fixed = dispatch.fixed
+    plan = dispatch.plan
     select = dispatch.select
     on_failure = dispatch.on_failure
     remaining_ms = clock(context)
@@ -156,9 +128,8 @@ def run_batch(
         # retried the same way forever, until the records expire.
         if index and remaining_ms is not None and remaining_ms() < min_remaining_ms:
             if raise_failures:
-                identifier = identifier_at(source, raws, identifiers, index)
-                raise out_of_time(min_remaining_ms, index, len(raws), identifier)
-            return Outcome(index, batch_item_failures(source, raws, identifiers, index), None)
+                raise out_of_time(min_remaining_ms, index, len(raws), batch.identifier_at(index))
+            return Outcome(index, batch.failures(index), None)
         record = None
         try:
             # make_record(raw, decoder), written out for stream records: its call and checks
@@ -167,12 +138,12 @@ def run_batch(
             if streams:
                 try:
                     event_name = raw["eventName"]
-                    handlers = fixed[event_name]
+                    record_class, handlers = plan[event_name]
                     dynamodb = raw["dynamodb"]
                 except (KeyError, TypeError):
                     dynamodb = None
                 if dynamodb.__class__ is dict:
-                    record = new_record()
+                    record = record_class()
                     record.raw = record.change = raw
                     record._decoder = decoder
                     record._keys = record._new = record._old = UNSET
@@ -181,10 +152,10 @@ def run_batch(
                     record._sequence_number = None
                 else:
                     record = make_record(raw, decoder)
-                    handlers = fixed[record.event_name]
+                    handlers = plan[record.event_name][1]
             else:
                 record = record_of(raw, decoder)
-                handlers = fixed[record.event_name]
+                handlers = plan[record.event_name][1]
             if handlers is None:
                 handlers = select(record)
             for handler in handlers:
@@ -196,42 +167,12 @@ def run_batch(
                 except Exception as error:
                     on_failure(record, error)
         except Exception as error:
-            identifier = identifier_at(source, raws, identifiers, index)
+            identifier = batch.identifier_at(index)
             note_failure(error, raw, identifier, index, len(raws))
             if raise_failures:
                 raise
             return Outcome(index, [{"itemIdentifier": identifier or ""}], error, record)
     return Outcome(len(raws), [], None)
-
-
-def batch_item_failures(
-    source: Source,
-    raws: Sequence[Any],
-    identifiers: list[str] | None,
-    start: int,
-    stop: int | None = None,
-) -> list[BatchItemFailure]:
-    """The batch item failures of records *start* to *stop*.
-
-    A record without an identifier (possible only for an app that does not report, run by
-    ``App.process``) gets an empty one, which Lambda would take as a failure of the whole
-    batch, as it is for such an app.
-    """
-    stop = len(raws) if stop is None else stop
-    return [
-        {"itemIdentifier": identifier_at(source, raws, identifiers, index) or ""}
-        for index in range(start, stop)
-    ]
-
-
-def identifier_at(
-    source: Source, raws: Sequence[Any], identifiers: list[str] | None, index: int
-) -> str | None:
-    """Record *index*'s identifier: from *identifiers* when they were read up front (to
-    report failures), else from the record itself, None when it has none."""
-    if identifiers is not None:
-        return identifiers[index]
-    return source.identifier_or_none(raws[index])
 
 
 def run_awaitable(awaitable: Any) -> None:

@@ -21,32 +21,23 @@ from __future__ import annotations
 import asyncio
 import json
 
-from ._batch import (
-    Outcome,
-    batch_item_failures,
-    clock,
-    identifier_at,
-    note_failure,
-    out_of_time,
-)
+from ._batch import Outcome, clock, note_failure, out_of_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
     from typing import Any
 
-    from ._batch import Dispatch
     from ._codec import Decoder
     from ._record import Record
-    from ._sources import Source
-    from ._typing import BatchItemFailure, LambdaContext
+    from ._routing import Dispatch
+    from ._sources import Batch
+    from .types import LambdaContext
 
 __all__ = ["run_batch_async"]
 
 
 def run_batch_async(
-    raws: Sequence[Any],
-    source: Source,
+    batch: Batch,
     decoder: Decoder,
     dispatch: Dispatch,
     *,
@@ -66,25 +57,24 @@ def run_batch_async(
         Exception: the earliest failure, with *raise_failures*.
     """
     # As in the sequential loop: identifiers are needed up front only to report failures.
-    identifiers = source.identifiers(raws) if report_failures else None
-    batch = _Batch(raws, identifiers, source, decoder, dispatch, context, min_remaining_ms)
-    return asyncio.run(batch.run(max_concurrency, raise_failures))
+    if report_failures:
+        batch.read_identifiers()
+    run = _Run(batch, decoder, dispatch, context, min_remaining_ms)
+    return asyncio.run(run.run(max_concurrency, raise_failures))
 
 
-class _Batch:
+class _Run:
     def __init__(
         self,
-        raws: Sequence[Any],
-        identifiers: list[str] | None,
-        source: Source,
+        batch: Batch,
         decoder: Decoder,
         dispatch: Dispatch,
         context: LambdaContext | None,
         min_remaining_ms: int,
     ) -> None:
-        self.raws = raws
-        self.identifiers = identifiers
-        self.source = source
+        self.batch = batch
+        self.raws = batch.records
+        self.source = batch.source
         self.decoder = decoder
         self.dispatch = dispatch
         self.remaining_ms = clock(context)
@@ -142,7 +132,7 @@ class _Batch:
             slots.release()
 
     def _identifier(self, index: int) -> str | None:
-        return identifier_at(self.source, self.raws, self.identifiers, index)
+        return self.batch.identifier_at(index)
 
     def _fail(self, index: int) -> None:
         if self.first_failure is None or index < self.first_failure:
@@ -158,22 +148,19 @@ class _Batch:
         if first in self.errors:
             if raise_failures:
                 raise self.errors[first]
-            failed = self._failures(first, first + 1)
+            failed = self.batch.failures(first, first + 1)
             return Outcome(self.done, failed, error, self.records.get(first))
         # Out of time before record `first` started: it and every record after it go back.
         if raise_failures:
             raise out_of_time(
                 self.min_remaining_ms, first, len(self.raws), self._identifier(first)
             ) from error
-        return Outcome(self.done, self._failures(first), error)
-
-    def _failures(self, start: int, stop: int | None = None) -> list[BatchItemFailure]:
-        return batch_item_failures(self.source, self.raws, self.identifiers, start, stop)
+        return Outcome(self.done, self.batch.failures(first), error)
 
 
 async def _process(record: Record, dispatch: Dispatch) -> None:
     """Run *record*'s handlers: the sequential loop's body (_batch.run_batch), with await."""
-    handlers = dispatch.fixed[record.event_name]
+    handlers = dispatch.plan[record.event_name][1]
     if handlers is None:
         handlers = dispatch.select(record)
     for handler in handlers:

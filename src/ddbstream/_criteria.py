@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 
-from ._record import TTL_PRINCIPAL
-from .conditions import And, Comparison, Not, Or, to_condition
+from ._record import EVENT_NAMES, IMAGES_OF_EVENT, TTL_PRINCIPAL, VIEW_IMAGES, item_image
+from .conditions import And, Comparison, Condition, Not, Or
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from typing import Any, TypeAlias
 
     from ._routing import Route
-    from .conditions import Condition
+    from .types import ImageTest
 
     FieldPath: TypeAlias = "tuple[str, ...]"
     Clause: TypeAlias = "dict[FieldPath, tuple[str, ...]]"
@@ -46,24 +46,7 @@ _VIEW = ("dynamodb", "StreamViewType")
 _EVENT = ("eventName",)
 _SCALAR_LETTERS = ("B", "BOOL", "BS", "N", "NS", "NULL", "S", "SS")  # leaves in a pattern
 
-# Which image `where=` reads on each event (record.item: new, else old, else keys), and the
-# stream view types in which it is that image.
-_NEW_VIEWS = ("NEW_AND_OLD_IMAGES", "NEW_IMAGE")
-_ITEM_CHOICES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
-    "INSERT": (("NewImage", _NEW_VIEWS), ("Keys", ("KEYS_ONLY", "OLD_IMAGE"))),
-    "MODIFY": (("NewImage", _NEW_VIEWS), ("OldImage", ("OLD_IMAGE",)), ("Keys", ("KEYS_ONLY",))),
-    "REMOVE": (
-        ("OldImage", ("NEW_AND_OLD_IMAGES", "OLD_IMAGE")),
-        ("Keys", ("KEYS_ONLY", "NEW_IMAGE")),
-    ),
-}
-
-# The view types in which a record of each event lacks an image that changed= needs.
-_VIEWS_LACKING = {
-    "INSERT": ("KEYS_ONLY", "OLD_IMAGE"),
-    "MODIFY": ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE"),
-    "REMOVE": ("KEYS_ONLY", "NEW_IMAGE"),
-}
+_KEY_LETTERS = ("B", "N", "S")  # the types a key attribute can have
 
 _ANYTHING: list[Clause] = [{}]
 """The clause list that matches every record."""
@@ -75,6 +58,7 @@ def filter_criteria(
     has_fallback: bool,
     region: str | None = None,
     account: str | None = None,
+    stream_view_type: str | None = None,
 ) -> Criteria:
     """Lambda ``FilterCriteria`` passing every record that some route would run or fail on.
 
@@ -85,18 +69,33 @@ def filter_criteria(
         region: the table's AWS region; with *account*, ``table=`` becomes an
             ``eventSourceARN`` prefix. Without them ``table=`` is not part of the patterns.
         account: the table's AWS account ID.
+        stream_view_type: the stream's view type, when known: the patterns then only let
+            through what a stream of that type needs. Without it they are sound for every view
+            type, which costs precision: a filter on an image must let through the records of
+            view types that lack it (they fail loudly in the function rather than vanish).
+
+    Raises:
+        ValueError: *stream_view_type* is not a view type.
 
     Returns:
         ``{"Filters": [{"Pattern": "<json>"}, ...]}`` with at most 5 patterns of at most
         4,096 characters; ``{"Filters": []}`` when every record is needed (Lambda then
         applies no filtering).
     """
+    if stream_view_type is None:
+        views: tuple[str, ...] = tuple(VIEW_IMAGES)
+    elif stream_view_type in VIEW_IMAGES:
+        views = (stream_view_type,)
+    else:
+        raise ValueError(
+            f"unknown stream view type {stream_view_type!r}; use one of {', '.join(VIEW_IMAGES)}"
+        )
     if has_fallback:
         return {"Filters": []}
     arn_prefix = _arn_prefix(region, account)
     clauses: list[Clause] = []
     for route in routes:
-        clauses.extend(_route_clauses(route, arn_prefix))
+        clauses.extend(_route_clauses(route, arn_prefix, views))
     clauses = _simplify(clauses)
     if not clauses or any(not clause for clause in clauses):
         return {"Filters": []}
@@ -125,21 +124,18 @@ def _arn_prefix(region: str | None, account: str | None) -> str | None:
 # --- one route -------------------------------------------------------------------------------
 
 
-def _route_clauses(route: Route, arn_prefix: str | None) -> list[Clause]:
+def _route_clauses(route: Route, arn_prefix: str | None, views: tuple[str, ...]) -> list[Clause]:
     filters = route.filters
     shared: list[Clause] = _ANYTHING
-    table = filters.get("table")
-    if table is not None and arn_prefix is not None:
-        names = (table,) if isinstance(table, str) else tuple(table)
-        prefixes = [_matcher({"prefix": f"{arn_prefix}{name}/"}) for name in names]
+    if filters.tables is not None and arn_prefix is not None:
+        prefixes = [_matcher({"prefix": f"{arn_prefix}{name}/"}) for name in filters.tables]
         shared = _and(shared, [{("eventSourceARN",): _sorted(prefixes)}])
-    ttl = filters.get("ttl")
-    if ttl is True:
+    if filters.ttl is True:
         shared = _and(
             shared,
             [{_TTL_TYPE: (_matcher("Service"),), _TTL_PRINCIPAL: (_matcher(TTL_PRINCIPAL),)}],
         )
-    elif ttl is False:
+    elif filters.ttl is False:
         shared = _and(
             shared,
             [
@@ -149,46 +145,81 @@ def _route_clauses(route: Route, arn_prefix: str | None) -> list[Clause]:
                 {_TTL_PRINCIPAL: (_EXISTS_FALSE,)},
             ],
         )
-    images = _ANYTHING
-    for image in ("NewImage", "OldImage"):
-        condition = _condition(filters.get("new" if image == "NewImage" else "old"))
-        if condition is not None:
-            images = _and(images, _clauses(condition, ("dynamodb", image)))
-    where = _condition(filters.get("where"))
     clauses: list[Clause] = []
-    for event in sorted(route.events):
+    for event in sorted(filters.runs_for):
         per_event = _and([{_EVENT: (_matcher(event),)}], shared)
-        matching = _and(per_event, images)
-        if where is not None:
-            matching = _and(matching, _item_clauses(where, event))
+        matching = per_event
+        # A filter that needs an image the change has but the stream omits fails the record:
+        # such records must reach the function, whatever the other filters say.
+        lacking: set[str] = set()
+        for image, where in (("NewImage", filters.new), ("OldImage", filters.old)):
+            if where is not None:
+                lacking.update(_views_lacking(event, (image,), views))
+                if isinstance(where, Condition):
+                    matching = _and(matching, _clauses(where, ("dynamodb", image)))
+        if filters.where is not None:
+            matching = _and(matching, _item_clauses(filters.where, event, views))
+        if filters.changed is not None:
+            # changed= compares two images: never a pattern.
+            lacking.update(_views_lacking(event, IMAGES_OF_EVENT[event], views))
         clauses.extend(matching)
-        if filters.get("changed") is not None:
-            # changed= compares two images: never a pattern. Where the view type lacks an
-            # image it needs, a record that passes the other filters fails; letting every
-            # such record through, whatever the other filters say, is wider and so sound.
-            views = _sorted(_matcher(view) for view in _VIEWS_LACKING[event])
-            clauses.extend(_and(per_event, [{_VIEW: views}]))
+        if lacking and len(views) == 1:
+            clauses.extend(per_event)  # every record of the one view type lacks the image
+        elif lacking:
+            lacking_views = _sorted(_matcher(view) for view in lacking)
+            clauses.extend(_and(per_event, [{_VIEW: lacking_views}]))
     return _simplify(clauses)
 
 
-def _condition(where: Any) -> Condition | None:
-    """The condition to express, or None for none (no filter, or a function: widened)."""
-    if where is None:
-        return None
-    try:
-        return to_condition(where)
-    except (TypeError, ValueError):  # a function of the image (the route accepted it)
-        return None
+def _views_lacking(event: str, images: Iterable[str], views: tuple[str, ...]) -> list[str]:
+    """The view types of *views* in which a record of *event* lacks one of *images*."""
+    return [
+        view
+        for view in views
+        if any(
+            image in IMAGES_OF_EVENT[event] and image not in VIEW_IMAGES[view] for image in images
+        )
+    ]
 
 
-def _item_clauses(where: Condition, event: str) -> list[Clause]:
-    """``where=`` on *event*: on the first image the record has of new, old, keys."""
+def _item_choices(event: str, views: tuple[str, ...]) -> list[tuple[str, list[str]]]:
+    """Which image ``where=`` reads on *event* (``record.item``), and in which of *views*."""
+    choices: dict[str, list[str]] = {}
+    for view in views:
+        carried = VIEW_IMAGES[view]
+        images = {image: None for image in IMAGES_OF_EVENT[event] if image in carried}
+        choices.setdefault(item_image(event, images), []).append(view)
+    order = (*IMAGES_OF_EVENT[event], "Keys")
+    return sorted(choices.items(), key=lambda choice: order.index(choice[0]))
+
+
+def _item_clauses(where: Condition | ImageTest, event: str, views: tuple[str, ...]) -> list[Clause]:
+    """``where=`` on *event*: on the first image the record has of new, old, keys.
+
+    On the keys (no image carried) the condition is tested when it reads key attributes
+    only, and otherwise fails the record: records whose keys lack an attribute it reads
+    must reach the function.
+    """
+    if not isinstance(where, Condition):
+        return _ANYTHING  # a function of the image: what it wants is unknown
     clauses: list[Clause] = []
-    for position, (image, views) in enumerate(_ITEM_CHOICES[event]):
+    choices = _item_choices(event, views)
+    for position, (image, choice_views) in enumerate(choices):
         base = ("dynamodb", image)
-        view: Clause = {_VIEW: _sorted(_matcher(name) for name in views)}
-        for clause in _clauses(where, base):
-            if position == 0 and _requires(clause, base):
+        view: Clause = {_VIEW: _sorted(_matcher(name) for name in choice_views)}
+        if image == "Keys":
+            reads = sorted(
+                {part.steps[0] for part in where.walk() if isinstance(part, Comparison)}, key=str
+            )
+            absent: list[Clause] = [
+                {(*base, str(name), letter): (_EXISTS_FALSE,) for letter in _KEY_LETTERS}
+                for name in reads
+            ]
+            options = _or(_clauses(where, base), absent) if reads else _ANYTHING
+        else:
+            options = _clauses(where, base)
+        for clause in options:
+            if len(choices) == 1 or (position == 0 and _requires(clause, base)):
                 clauses.append(clause)  # it cannot match unless the image is there
             else:
                 clauses.extend(_and([clause], [view]))
@@ -375,7 +406,7 @@ def _merge(one: Clause, other: Clause) -> Clause | None:
     if _EXISTS_FALSE in one[path] or _EXISTS_FALSE in other[path]:
         return None  # exists: false stands alone in its list
     merged = {**one, path: _sorted(one[path] + other[path])}
-    if path == _EVENT and len(merged[path]) == len(_ITEM_CHOICES):
+    if path == _EVENT and len(merged[path]) == len(EVENT_NAMES):
         del merged[path]  # every event name: no constraint at all
     return merged
 

@@ -5,19 +5,48 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ._codec import same_value
+from ._typing import Generic, ItemT
 from .errors import MissingImageError, RecordError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
     from typing import Any
 
     from ._codec import Decoder
     from ._typing import Image, RawImage
 
-__all__ = ["TTL_PRINCIPAL", "UNSET", "Diff", "Record", "make_record"]
+__all__ = [
+    "EVENT_NAMES",
+    "IMAGES_OF_EVENT",
+    "RECORD_CLASSES",
+    "TTL_PRINCIPAL",
+    "UNSET",
+    "VIEW_IMAGES",
+    "Diff",
+    "Insert",
+    "Modify",
+    "Record",
+    "Remove",
+    "item_image",
+    "make_record",
+]
 
 EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
+IMAGES_OF_EVENT = {
+    "INSERT": ("NewImage",),
+    "MODIFY": ("NewImage", "OldImage"),
+    "REMOVE": ("OldImage",),
+}
+"""The images a change of each event has, in the order ``record.item`` prefers them."""
+VIEW_IMAGES = {
+    "KEYS_ONLY": (),
+    "NEW_IMAGE": ("NewImage",),
+    "OLD_IMAGE": ("OldImage",),
+    "NEW_AND_OLD_IMAGES": ("NewImage", "OldImage"),
+}
+"""The images a stream of each view type carries (of those its change has)."""
 UNSET: Any = object()
 """What an image slot holds until the image is decoded."""
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
@@ -71,12 +100,18 @@ class Diff:
         return f"Diff(added={self.added!r}, removed={self.removed!r}, changed={self.changed!r})"
 
 
-class Record:
+class Record(Generic[ItemT]):
     """One change from the stream, as handlers receive it.
 
+    Every record is an :class:`Insert`, a :class:`Modify` or a :class:`Remove`, so
+    ``isinstance`` and ``match record:`` tell the change apart. All are generic in the item
+    type (``Modify[Order]``), a ``dict`` by default.
+
     Images (``keys``, ``new``, ``old``) are decoded on first access and cached, so a handler
-    that never reads ``old`` never pays for decoding it. ``raw`` is the record exactly as the
-    event delivered it.
+    that never reads ``old`` never pays for decoding it. ``None`` means the change has no
+    such image (``old`` of an INSERT); an image the change has but the stream does not carry
+    (``new`` of a MODIFY on a KEYS_ONLY stream) raises :class:`~ddbstream.errors.MissingImageError`.
+    ``raw`` is the record exactly as the event delivered it.
 
     The app makes the records; tests build events with :mod:`ddbstream.testing` and get the
     records back from :func:`ddbstream.testing.run`.
@@ -106,8 +141,8 @@ class Record:
     """``"INSERT"``, ``"MODIFY"`` or ``"REMOVE"``."""
     _decoder: Decoder
     _keys: Image
-    _new: Image | None
-    _old: Image | None
+    _new: Any  # the decoded image, None, or UNSET until read
+    _old: Any
     _sequence_number: str | None  # given for Kinesis; in the dynamodb block otherwise
 
     # --- images ---------------------------------------------------------------------------
@@ -124,56 +159,29 @@ class Record:
                     event_id=self.event_id,
                     sequence_number=self.sequence_number,
                 )
-            try:
-                keys = self._decoder.fast_image(raw)
-            except Exception:  # bad input: decode again, carefully, to say what and where
-                keys = self._decode_carefully(raw, "Keys")
-            self._keys = keys
+            keys = self._keys = self._decode(raw, "Keys")
         return keys
 
-    # new and old repeat themselves rather than share a helper: they run for every record,
-    # and a call more costs a tenth of decoding a small image.
+    if TYPE_CHECKING:
+        # Each subclass says what its change has; a Record of any event has either.
+
+        @property
+        def new(self) -> ItemT | None:
+            """The item after the change; ``None`` on a REMOVE."""
+
+        @property
+        def old(self) -> ItemT | None:
+            """The item before the change; ``None`` on an INSERT."""
 
     @property
-    def new(self) -> Image | None:
-        """The item after the change; ``None`` on REMOVE or when the view type omits it."""
-        new = self._new
-        if new is UNSET:
-            raw = self.dynamodb.get("NewImage")
-            if raw is None:
-                new = None
-            else:
-                try:
-                    new = self._decoder.fast_image(raw)
-                except Exception:  # bad input: decode again, carefully, to say what and where
-                    new = self._decode_carefully(raw, "NewImage")
-            self._new = new
-        return new
+    def item(self) -> ItemT:
+        """The new image, else the old image, else the keys: the best view of the item.
 
-    @property
-    def old(self) -> Image | None:
-        """The item before the change; ``None`` on INSERT or when the view type omits it."""
-        old = self._old
-        if old is UNSET:
-            raw = self.dynamodb.get("OldImage")
-            if raw is None:
-                old = None
-            else:
-                try:
-                    old = self._decoder.fast_image(raw)
-                except Exception:  # bad input: decode again, carefully, to say what and where
-                    old = self._decode_carefully(raw, "OldImage")
-            self._old = old
-        return old
-
-    @property
-    def item(self) -> Image:
-        """The new image, else the old image, else the keys: the best view of the item."""
-        new = self.new
-        if new is not None:
-            return new
-        old = self.old
-        return self.keys if old is None else old
+        "Else" is about what the record carries: on a KEYS_ONLY stream ``item`` is the keys.
+        """
+        image = item_image(self.event_name, self.dynamodb)
+        found: Any = self.keys if image == "Keys" else self.new if image == "NewImage" else self.old
+        return found  # type: ignore[no-any-return]
 
     @property
     def diff(self) -> Diff:
@@ -184,8 +192,8 @@ class Record:
                 (a MODIFY needs NEW_AND_OLD_IMAGES).
         """
         self.require_images("record.diff")
-        new = self.new or {}
-        old = self.old or {}
+        new: Image = self.new or {}  # type: ignore[assignment]  # images are dicts here
+        old: Image = self.old or {}  # type: ignore[assignment]
         added = {name: value for name, value in new.items() if name not in old}
         removed = {name: value for name, value in old.items() if name not in new}
         changed = {
@@ -200,26 +208,34 @@ class Record:
         dynamodb = self.dynamodb
         if "NewImage" in dynamodb and "OldImage" in dynamodb:  # NEW_AND_OLD_IMAGES: all there
             return
-        missing = [
-            image
-            for image, needed in (
-                ("NewImage", self.event_name != "REMOVE"),
-                ("OldImage", self.event_name != "INSERT"),
-            )
-            if needed and image not in dynamodb
-        ]
+        missing = [image for image in IMAGES_OF_EVENT[self.event_name] if image not in dynamodb]
         if missing:
-            view = self.stream_view_type or "unknown"
-            raise MissingImageError(
-                f"{needed_by} needs the {' and '.join(missing)} of this {self.event_name}, but "
-                f"the stream's view type is {view}; set StreamViewType to NEW_AND_OLD_IMAGES",
-                event_id=self.event_id,
-                sequence_number=self.sequence_number,
-            )
+            raise self.missing_image(missing, needed_by)
 
-    def _decode_carefully(self, raw: RawImage, path: str) -> Image:
+    def missing_image(self, images: Sequence[str], needed_by: str) -> MissingImageError:
+        """The error for *needed_by* reading *images* that this record's stream does not carry."""
+        view = self.stream_view_type or "unknown"
+        return MissingImageError(
+            f"{needed_by} needs the {' and '.join(images)} of this {self.event_name}, but "
+            f"the stream's view type is {view}; set StreamViewType to NEW_AND_OLD_IMAGES",
+            event_id=self.event_id,
+            sequence_number=self.sequence_number,
+        )
+
+    def _image(self, name: str, needed_by: str) -> Image:
+        """Decode the image called *name*, which this change has; raise if it is not carried."""
+        raw = self.dynamodb.get(name)
+        if raw is None:
+            raise self.missing_image((name,), needed_by)
+        return self._decode(raw, name)
+
+    def _decode(self, raw: RawImage, name: str) -> Image:
         try:
-            return self._decoder.careful_image(raw, path)
+            return self._decoder.fast_image(raw)
+        except Exception:  # bad input: decode again, carefully, to say what and where
+            pass
+        try:
+            return self._decoder.careful_image(raw, name)
         except RecordError as error:
             error.event_id = self.event_id
             error.sequence_number = self.sequence_number
@@ -295,9 +311,102 @@ class Record:
 
     def __repr__(self) -> str:
         return (
-            f"Record(event_name={self.event_name!r}, event_id={self.event_id!r}, "
+            f"{type(self).__name__}(event_name={self.event_name!r}, event_id={self.event_id!r}, "
             f"sequence_number={self.sequence_number!r})"
         )
+
+
+class Insert(Record[ItemT]):
+    """A new item: ``new`` is the item, ``old`` is ``None``."""
+
+    __slots__ = ()
+
+    @property
+    def new(self) -> ItemT:
+        """The item as written.
+
+        Raises:
+            MissingImageError: the stream's view type (KEYS_ONLY, OLD_IMAGE) omits it.
+        """
+        new = self._new
+        if new is UNSET:
+            new = self._new = self._image("NewImage", "record.new")
+        return new  # type: ignore[no-any-return]
+
+    @property
+    def old(self) -> None:
+        """``None``: an INSERT has no old image."""
+        return None
+
+
+class Modify(Record[ItemT]):
+    """An updated item: ``new`` after the change, ``old`` before it."""
+
+    __slots__ = ()
+
+    @property
+    def new(self) -> ItemT:
+        """The item after the change.
+
+        Raises:
+            MissingImageError: the stream's view type (KEYS_ONLY, OLD_IMAGE) omits it.
+        """
+        new = self._new
+        if new is UNSET:
+            new = self._new = self._image("NewImage", "record.new")
+        return new  # type: ignore[no-any-return]
+
+    @property
+    def old(self) -> ItemT:
+        """The item before the change.
+
+        Raises:
+            MissingImageError: the stream's view type (KEYS_ONLY, NEW_IMAGE) omits it.
+        """
+        old = self._old
+        if old is UNSET:
+            old = self._old = self._image("OldImage", "record.old")
+        return old  # type: ignore[no-any-return]
+
+
+class Remove(Record[ItemT]):
+    """A deleted item (by a client, or expired by Time to Live): ``old`` is the item."""
+
+    __slots__ = ()
+
+    @property
+    def new(self) -> None:
+        """``None``: a REMOVE has no new image."""
+        return None
+
+    @property
+    def old(self) -> ItemT:
+        """The item as it was before the delete.
+
+        Raises:
+            MissingImageError: the stream's view type (KEYS_ONLY, NEW_IMAGE) omits it.
+        """
+        old = self._old
+        if old is UNSET:
+            old = self._old = self._image("OldImage", "record.old")
+        return old  # type: ignore[no-any-return]
+
+
+RECORD_CLASSES: dict[str, type[Record[Any]]] = {
+    "INSERT": Insert,
+    "MODIFY": Modify,
+    "REMOVE": Remove,
+}
+"""The class of a record of each event name."""
+
+
+def item_image(event_name: str, dynamodb: Mapping[str, Any]) -> str:
+    """Which image ``record.item`` (and so ``where=``) reads: ``NewImage``, ``OldImage``
+    or ``Keys``, the first of the change's images the record carries, in that order."""
+    for image in IMAGES_OF_EVENT[event_name]:
+        if image in dynamodb:
+            return image
+    return "Keys"
 
 
 def make_record(
@@ -326,7 +435,7 @@ def make_record(
         or event_name not in EVENT_NAMES
     ):
         dynamodb, event_name = _checked(change, sequence_number)
-    record = Record()
+    record = RECORD_CLASSES[event_name]()
     record.raw = raw
     record.change = change
     record._decoder = decoder

@@ -1,56 +1,66 @@
-"""Route and Router: which handler runs for which record.
+"""Route, Router and Dispatch: which handler runs for which record.
 
-A Route is a handler plus the filters a record must pass. A Router collects routes in
+A Route is a handler plus the compiled filters a record must pass. A Router collects routes in
 registration order and can include other routers, the way Flask blueprints and Starlette
-routers do, so routes can live in several modules. Nothing here knows about Lambda.
+routers do, so routes can live in several modules. A Dispatch, built once when the app starts,
+is the one place that decides which handlers run for a record. Nothing here knows about
+Lambda beyond the context a handler may ask for.
 """
 
 from __future__ import annotations
 
-from ._filters import compile_filters
-from ._record import EVENT_NAMES
+from ._filters import Filters
+from ._record import EVENT_NAMES, IMAGES_OF_EVENT, RECORD_CLASSES
+from ._signatures import is_coroutine_function, name_of, takes_context
 from ._typing import overload
-from .conditions import And, Comparison, to_condition
 from .errors import SetupError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Iterable, Iterator
+    from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
     from typing import Any, Protocol, TypeAlias, TypeVar
 
-    from ._filters import Names, Where
-    from ._record import Record
+    from ._record import Insert, Modify, Record, Remove
+    from .types import Handler, Names, Where
 
-    Handler: TypeAlias = "Callable[[Record], object]"
-    HandlerT = TypeVar("HandlerT", bound=Handler)
+    R = TypeVar("R")
+    RecordT = TypeVar("RecordT", bound="Record[Any]")
+    Call: TypeAlias = "Callable[[Record[Any]], object]"
+    """A handler as the batch loop calls it: with the record alone."""
 
-    class Decorator(Protocol):
-        """What ``@router.on_modify(...)`` returns: registers a handler, returns it as is."""
+    class Registrar(Protocol[RecordT]):
+        """What ``@router.on_modify(...)`` returns: registers a handler, returns it as is.
 
-        def __call__(self, func: HandlerT, /) -> HandlerT: ...
+        The handler takes the record (``Modify`` here) or the record and the Lambda context.
+        """
+
+        @overload
+        def __call__(self, func: Callable[[RecordT], R], /) -> Callable[[RecordT], R]: ...
+        @overload
+        def __call__(self, func: Callable[[RecordT, Any], R], /) -> Callable[[RecordT, Any], R]: ...
 
 
-__all__ = ["Route", "RouteTable", "Router", "is_coroutine_function"]
-
-_CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect at start-up
+__all__ = ["Dispatch", "Route", "Router"]
 
 
 class Route:
     """A handler and the filters a record must pass for it to run.
 
     Attributes:
-        events: the event names it runs for.
         handler: the function, as registered.
         name: how messages and ``ddbstream routes`` name it.
-        filters: the filter keyword arguments as given (``where``, ``changed``...).
+        filters: the compiled :class:`~ddbstream._filters.Filters` (``filters.given`` has
+            the keyword arguments as written).
+        events: the event names it runs for.
         is_async: whether the handler is an ``async def``.
+        takes_context: whether it is called as ``handler(record, context)``.
     """
 
-    __slots__ = ("_tests", "events", "filters", "handler", "is_async", "name")
+    __slots__ = ("events", "filters", "handler", "is_async", "name", "takes_context")
 
     def __init__(
         self,
-        handler: Handler,
+        handler: Handler[Any],
         *,
         events: Collection[str],
         name: str | None = None,
@@ -65,36 +75,31 @@ class Route:
         if not callable(handler):
             raise SetupError(f"a handler must be callable, got {handler!r}")
         self.handler = handler
-        self.name = name or _name_of(handler)
-        # A generator of names would be used up by the first reader: keep what it gave.
-        table = _materialized(table)
-        changed = _materialized(changed)
+        self.name = name or name_of(handler)
         self.is_async = is_coroutine_function(handler)
-        given = {
-            "where": where,
-            "new": new,
-            "old": old,
-            "changed": changed,
-            "table": table,
-            "ttl": ttl,
-        }
-        self.filters: dict[str, Any] = {
-            key: value for key, value in given.items() if value is not None
-        }
         try:
-            self.events = _event_names(events)
-            self._tests = compile_filters(
-                self.events, where, new, old, changed, table, ttl, self.name
+            self.takes_context = takes_context(handler)
+            self.filters = Filters(
+                _event_names(events),
+                route_name=self.name,
+                where=where,
+                new=new,
+                old=old,
+                changed=changed,
+                table=table,
+                ttl=ttl,
             )
         except (TypeError, ValueError) as problem:
             raise SetupError(f"{self._describe()}: {problem}") from None
+        self.events = self.filters.events
 
-    def matches(self, record: Record) -> bool:
-        """Whether *record* passes every filter (its event name is checked by the router)."""
-        for test in self._tests:  # noqa: SIM110 - a loop is faster than all() on the hot path
-            if not test(record):
-                return False
-        return True
+    def matches(self, record: Record[Any]) -> bool:
+        """Whether *record* is of an event this route runs for and passes every filter.
+
+        Raises:
+            MissingImageError: a filter needs an image the record's stream does not carry.
+        """
+        return record.event_name in self.filters.runs_for and self.filters.matches(record)
 
     def _describe(self) -> str:
         code = getattr(self.handler, "__code__", None)
@@ -102,7 +107,8 @@ class Route:
         return f"route {self.name!r}{where}"
 
     def __repr__(self) -> str:
-        filters = "".join(f", {key}={value!r}" for key, value in self.filters.items())
+        filters = self.filters.describe()
+        filters = f", {filters}" if filters else ""
         return f"Route(events={sorted(self.events)!r}, name={self.name!r}{filters})"
 
 
@@ -111,7 +117,10 @@ class Router:
 
     ``on_insert``, ``on_modify``, ``on_remove`` and ``on`` work bare (``@router.on_insert``),
     with filters (``@router.on_modify(changed="status")``) and as plain calls
-    (``router.on_remove(lambda record: ...)``); each returns the function unchanged.
+    (``router.on_remove(lambda record: ...)``); each returns the function unchanged. A
+    handler takes ``(record)`` or ``(record, context)``; ``on_insert`` handlers receive an
+    :class:`~ddbstream.Insert`, ``on_modify`` a :class:`~ddbstream.Modify`, ``on_remove`` a
+    :class:`~ddbstream.Remove` and ``on`` a :class:`~ddbstream.Record`.
     """
 
     _includable = True  # an App is a Router too, but its hooks would not come along
@@ -123,7 +132,9 @@ class Router:
     # --- registration ---------------------------------------------------------------------
 
     @overload
-    def on_insert(self, func: HandlerT, /) -> HandlerT: ...
+    def on_insert(self, func: Callable[[Insert], R], /) -> Callable[[Insert], R]: ...
+    @overload
+    def on_insert(self, func: Callable[[Insert, Any], R], /) -> Callable[[Insert, Any], R]: ...
     @overload
     def on_insert(
         self,
@@ -135,11 +146,11 @@ class Router:
         changed: Names | None = None,
         table: Names | None = None,
         name: str | None = None,
-    ) -> Decorator: ...
+    ) -> Registrar[Insert]: ...
 
     def on_insert(
         self,
-        func: HandlerT | None = None,
+        func: Handler[Any] | None = None,
         /,
         *,
         where: Where | None = None,
@@ -147,8 +158,8 @@ class Router:
         changed: Names | None = None,
         table: Names | None = None,
         name: str | None = None,
-    ) -> HandlerT | Decorator:
-        """Register a handler for INSERT records (new items).
+    ) -> Any:
+        """Register a handler for INSERT records (new items); it receives an ``Insert``.
 
         Args:
             where: a condition on the new item.
@@ -159,11 +170,13 @@ class Router:
             name: the route's name in messages (default: the function's qualified name).
         """
         filters = {"where": where, "new": new, "changed": changed, "table": table, "name": name}
-        register = self._decorator(("INSERT",), filters)
+        register = self._registrar(("INSERT",), filters)
         return register if func is None else register(func)
 
     @overload
-    def on_modify(self, func: HandlerT, /) -> HandlerT: ...
+    def on_modify(self, func: Callable[[Modify], R], /) -> Callable[[Modify], R]: ...
+    @overload
+    def on_modify(self, func: Callable[[Modify, Any], R], /) -> Callable[[Modify, Any], R]: ...
     @overload
     def on_modify(
         self,
@@ -176,11 +189,11 @@ class Router:
         changed: Names | None = None,
         table: Names | None = None,
         name: str | None = None,
-    ) -> Decorator: ...
+    ) -> Registrar[Modify]: ...
 
     def on_modify(
         self,
-        func: HandlerT | None = None,
+        func: Handler[Any] | None = None,
         /,
         *,
         where: Where | None = None,
@@ -189,25 +202,30 @@ class Router:
         changed: Names | None = None,
         table: Names | None = None,
         name: str | None = None,
-    ) -> HandlerT | Decorator:
-        """Register a handler for MODIFY records (updated items).
+    ) -> Any:
+        """Register a handler for MODIFY records (updated items); it receives a ``Modify``.
 
         Args:
             where: a condition on the new image (else the old image, else the keys).
-            new: a condition on the new image; no new image, no match.
-            old: a condition on the old image; no old image, no match.
+            new: a condition on the new image.
+            old: a condition on the old image.
             changed: attribute names or paths, of which at least one must differ between the
-                old and new image. Needs the NEW_AND_OLD_IMAGES view type: without it the
-                record fails with a message saying so.
+                old and new image.
             table: one or more table names the record must come from.
             name: the route's name in messages (default: the function's qualified name).
+
+        A filter that needs an image the stream's view type omits (``new=`` on a KEYS_ONLY
+        stream, ``changed=`` without NEW_AND_OLD_IMAGES) fails the record with
+        :class:`~ddbstream.errors.MissingImageError` rather than skip the route.
         """
         filters = {"where": where, "new": new, "old": old, "changed": changed, "table": table}
-        register = self._decorator(("MODIFY",), {**filters, "name": name})
+        register = self._registrar(("MODIFY",), {**filters, "name": name})
         return register if func is None else register(func)
 
     @overload
-    def on_remove(self, func: HandlerT, /) -> HandlerT: ...
+    def on_remove(self, func: Callable[[Remove], R], /) -> Callable[[Remove], R]: ...
+    @overload
+    def on_remove(self, func: Callable[[Remove, Any], R], /) -> Callable[[Remove, Any], R]: ...
     @overload
     def on_remove(
         self,
@@ -220,11 +238,11 @@ class Router:
         table: Names | None = None,
         ttl: bool | None = None,
         name: str | None = None,
-    ) -> Decorator: ...
+    ) -> Registrar[Remove]: ...
 
     def on_remove(
         self,
-        func: HandlerT | None = None,
+        func: Handler[Any] | None = None,
         /,
         *,
         where: Where | None = None,
@@ -233,12 +251,12 @@ class Router:
         table: Names | None = None,
         ttl: bool | None = None,
         name: str | None = None,
-    ) -> HandlerT | Decorator:
-        """Register a handler for REMOVE records (deleted items).
+    ) -> Any:
+        """Register a handler for REMOVE records (deleted items); it receives a ``Remove``.
 
         Args:
             where: a condition on the old item (else the keys).
-            old: a condition on the old image; no old image, no match.
+            old: a condition on the old image.
             changed: attribute names or paths; on a REMOVE every present attribute counts
                 as changed.
             table: one or more table names the record must come from.
@@ -247,7 +265,7 @@ class Router:
             name: the route's name in messages (default: the function's qualified name).
         """
         filters = {"where": where, "old": old, "changed": changed, "table": table, "ttl": ttl}
-        register = self._decorator(("REMOVE",), {**filters, "name": name})
+        register = self._registrar(("REMOVE",), {**filters, "name": name})
         return register if func is None else register(func)
 
     def on(
@@ -260,23 +278,25 @@ class Router:
         table: Names | None = None,
         ttl: bool | None = None,
         name: str | None = None,
-    ) -> Decorator:
+    ) -> Registrar[Record]:
         """Register a handler for the given event names (``"INSERT"``, ``"MODIFY"``, ``"REMOVE"``).
 
-        ``@router.on("INSERT", "MODIFY", where=...)``; the filters are those of ``on_modify``
-        plus ``ttl`` (only with ``"REMOVE"`` alone).
+        ``@router.on("INSERT", "MODIFY", where=...)``; the handler receives a ``Record``
+        (an ``Insert`` or a ``Modify`` here). The filters are those of ``on_modify`` plus
+        ``ttl`` (only with ``"REMOVE"`` alone); ``new=`` never matches a REMOVE and ``old=``
+        never an INSERT, which have no such image.
         """
         if events and callable(events[0]):  # @app.on without arguments: would drop the handler
             raise SetupError(
-                f"on() takes event names, not the handler {_name_of(events[0])!r}: write "
+                f"on() takes event names, not the handler {name_of(events[0])!r}: write "
                 "@app.on('INSERT', 'MODIFY'), or use on_insert, on_modify or on_remove"
             )
         filters = {"where": where, "new": new, "old": old, "changed": changed, "table": table}
-        return self._decorator(events, {**filters, "ttl": ttl, "name": name})
+        return self._registrar(events, {**filters, "ttl": ttl, "name": name})  # type: ignore[no-any-return]
 
     def add_handler(
         self,
-        func: Handler,
+        func: Handler[Any],
         *,
         events: Collection[str],
         where: Where | None = None,
@@ -292,7 +312,7 @@ class Router:
         Raises:
             SetupError: the handler or a filter cannot be valid, or the app already started.
         """
-        self._ensure_open("add_handler", name or _name_of(func))
+        self._ensure_open("add_handler", name or name_of(func))
         route = Route(
             func,
             events=events,
@@ -328,8 +348,8 @@ class Router:
 
     # --- internals ------------------------------------------------------------------------
 
-    def _decorator(self, events: Collection[str], options: dict[str, Any]) -> Decorator:
-        def register(func: HandlerT) -> HandlerT:
+    def _registrar(self, events: Collection[str], options: dict[str, Any]) -> Any:
+        def register(func: Handler[Any]) -> Handler[Any]:
             self.add_handler(func, events=events, **options)
             return func
 
@@ -368,52 +388,127 @@ class Router:
             )
 
 
-class RouteTable:
-    """Routes by event name, built once when the app starts: O(1) lookup per record.
+class Dispatch:
+    """Which handlers run for a record: built once when the app starts, O(1) per record.
+
+    A record runs the handler of every route for its event name whose filters it passes, in
+    registration order; when none matched, the fallbacks' (``on_unmatched``). All filters are
+    tested before any handler runs, so a filter that fails fails the record before any of its
+    handlers has run; a route whose filter failed (and an error hook handled it) may have
+    wanted the record, so the fallbacks do not run then.
 
     Attributes:
-        by_event: event name -> the routes for it, in order.
-        fallbacks: the routes to run when no route matched.
+        plan: event name -> ``(record class, handlers)``, the handlers every record of that
+            event runs (when no route for it has a filter), or None when filters decide.
+        on_failure: called with ``(record, error)`` when a filter or handler fails: the error
+            hooks handle it and return, or it raises and the record fails.
         has_async: whether any route or fallback is an ``async def``.
-        fixed: event name -> the handlers to run for every record of that event (its
-            routes' when none has a filter, else the fallbacks' when it has no route), or
-            None when filters must decide.
     """
 
-    __slots__ = ("by_event", "fallbacks", "fixed", "has_async", "narrow")
+    __slots__ = ("_by_event", "_fallbacks", "_narrow", "_trace", "has_async", "on_failure", "plan")
 
-    def __init__(self, routes: Iterable[Route], fallbacks: Iterable[Route] = ()) -> None:
-        by_event: dict[str, list[Route]] = {event: [] for event in EVENT_NAMES}
+    def __init__(
+        self,
+        routes: Iterable[Route],
+        fallbacks: Iterable[Route],
+        *,
+        on_failure: Callable[[Record[Any], Exception], None],
+        context: Callable[[], object],
+        trace: Callable[[Record[Any], str | None], None] | None = None,
+    ) -> None:
+        """Index *routes* by event name.
+
+        Args:
+            routes: the app's routes, in order.
+            fallbacks: the routes to run when no route matched.
+            on_failure: see the attribute.
+            context: gives the Lambda context of the invocation in progress, for handlers
+                that take ``(record, context)``.
+            trace: told of every record selected (with None) and every handler started
+                (with the route's name): ``App.process`` lists them.
+        """
         every_route = list(routes)
-        for route in every_route:
-            for event in route.events:
-                by_event[event].append(route)
-        self.by_event = {event: tuple(found) for event, found in by_event.items()}
-        self.narrow = {event: _narrower(found) for event, found in self.by_event.items()}
-        """event name -> None, or a function of a record giving the routes worth testing."""
-        self.fallbacks = tuple(fallbacks)
-        self.has_async = any(route.is_async for route in (*every_route, *self.fallbacks))
-        self.fixed = {
-            event: tuple(route.handler for route in found or self.fallbacks)
-            if not any(route._tests for route in found)
-            else None
-            for event, found in self.by_event.items()
+        fallbacks = tuple(fallbacks)
+        call_of = {route: _call(route, context, trace) for route in (*every_route, *fallbacks)}
+        by_event: dict[str, tuple[tuple[Route, Call], ...]] = {
+            event: tuple(
+                (route, call_of[route]) for route in every_route if event in route.filters.runs_for
+            )
+            for event in EVENT_NAMES
+        }
+        self._by_event = by_event
+        self._fallbacks = tuple(call_of[route] for route in fallbacks)
+        self._narrow = {event: _narrower(event, found) for event, found in by_event.items()}
+        self._trace = trace
+        self.on_failure = on_failure
+        self.has_async = any(route.is_async for route in call_of)
+        # With a trace, every record goes through select(), which tells the trace about it.
+        self.plan: dict[str, tuple[type[Record[Any]], Sequence[Call] | None]] = {
+            event: (
+                RECORD_CLASSES[event],
+                None
+                if trace is not None or any(route.filters.tests for route, _ in found)
+                else tuple(call for _, call in found) or self._fallbacks,
+            )
+            for event, found in by_event.items()
         }
 
+    def select(self, record: Record[Any]) -> Sequence[Call]:
+        """The handlers to run for *record*: every match's, in order, else the fallbacks'."""
+        if self._trace is not None:
+            self._trace(record, None)
+        name = record.event_name
+        narrow = self._narrow[name]
+        selected = []
+        undecided = False  # a filter failed and an error hook handled it
+        for route, call in self._by_event[name] if narrow is None else narrow(record):
+            try:
+                if route.filters.matches(record):
+                    selected.append(call)
+            except Exception as error:
+                self.on_failure(record, error)
+                undecided = True
+        return selected or (() if undecided else self._fallbacks)
 
-def _narrower(routes: tuple[Route, ...]) -> Callable[[Record], tuple[Route, ...]] | None:
+
+def _call(
+    route: Route,
+    context: Callable[[], object],
+    trace: Callable[[Record[Any], str | None], None] | None,
+) -> Call:
+    """*route*'s handler as the batch loop calls it: with the record alone."""
+    handler: Any = route.handler
+    if route.takes_context:
+        with_context = handler
+
+        def handler(record: Record[Any]) -> object:
+            return with_context(record, context())
+
+    if trace is None:
+        return handler  # type: ignore[no-any-return]
+    traced = handler
+    name = route.name
+
+    def run(record: Record[Any]) -> object:
+        trace(record, name)
+        return traced(record)
+
+    return run
+
+
+def _narrower(
+    event: str, routes: tuple[tuple[Route, Call], ...]
+) -> Callable[[Record[Any]], tuple[tuple[Route, Call], ...]] | None:
     """Index *routes* by the string their ``where=`` wants one attribute to equal, if any.
 
     With ten routes each on its own ``where={"kind": ...}``, a record is tested by the one
-    route for its kind instead of all ten. Exact, not a heuristic: a route is indexed only
-    when the first thing it tests that could fail is ``Attr(name).eq("some string")`` on
-    ``record.item`` (``table=`` and ``ttl=`` come first but never raise; ``new=``, ``old=``
-    and ``changed=`` come after, and ``&`` stops at the first false condition). A record whose
-    attribute is a well-formed ``{"S": text}`` can only match routes indexed under ``text``;
-    one without the attribute, none of them; anything else (malformed values, odd images) is
-    tested by every route, which raises as it always did.
+    route for its kind instead of all ten. Exact, not a heuristic: a route is indexed only by
+    its filters' ``index_key``. A record whose item image holds the attribute as a well-formed
+    ``{"S": text}`` can only match routes indexed under ``text``; one whose image lacks it,
+    none of them; anything else (no image, malformed values) is tested by every route, which
+    raises as it must.
     """
-    keys = [_index_key(route) for route in routes]
+    keys = [route.filters.index_key for route, _ in routes]
     counts: dict[str, int] = {}
     for key in keys:
         if key is not None:
@@ -432,15 +527,18 @@ def _narrower(routes: tuple[Route, ...]) -> Callable[[Record], tuple[Route, ...]
         if text is not None
     }
     get = by_text.get
+    images = IMAGES_OF_EVENT[event]  # record.item, as where= finds it
     dict_ = dict
     str_ = str
 
-    def narrow(record: Record) -> tuple[Route, ...]:
+    def narrow(record: Record[Any]) -> tuple[tuple[Route, Call], ...]:
         dynamodb = record.dynamodb
-        # record.item, as the where= test finds it: the first non-empty image.
-        image = dynamodb.get("NewImage") or dynamodb.get("OldImage") or dynamodb.get("Keys")
-        if not image:
-            return others
+        for name in images:
+            image = dynamodb.get(name)
+            if image is not None:
+                break
+        else:
+            return routes  # no image: where= reads the keys, or fails the record
         if image.__class__ is not dict_:
             return routes
         tagged = image.get(attribute)
@@ -453,59 +551,6 @@ def _narrower(routes: tuple[Route, ...]) -> Callable[[Record], tuple[Route, ...]
         return routes
 
     return narrow
-
-
-def _index_key(route: Route) -> tuple[str, str] | None:
-    """``(attribute, text)`` when *route* first tests ``Attr(attribute).eq(text)`` on the item."""
-    where = route.filters.get("where")
-    if where is None:
-        return None
-    try:
-        condition = to_condition(where)
-    except (TypeError, ValueError):  # a function of the image: not a condition
-        return None
-    while type(condition) is And and condition.conditions:
-        condition = condition.conditions[0]
-    if type(condition) is not Comparison:
-        return None
-    name, text = condition.steps[0], condition._text  # the operand of eq on a string, or None
-    if text is None or len(condition.steps) != 1 or not isinstance(name, str):
-        return None
-    return name, text
-
-
-def _materialized(names: Names | None) -> Names | None:
-    if names is None or isinstance(names, (str, bytes, dict, list, tuple, set, frozenset)):
-        return names
-    return tuple(names) if hasattr(names, "__iter__") else names
-
-
-def _name_of(handler: object) -> str:
-    for candidate in (_unwrap_partial(handler), type(handler)):
-        name = getattr(candidate, "__qualname__", None)
-        if isinstance(name, str):
-            return name
-    return repr(handler)  # pragma: no cover - type(handler) always has a __qualname__
-
-
-def _unwrap_partial(function: object) -> object:
-    # By type name: importing functools for an isinstance check would cost a cold start.
-    while type(function).__name__ == "partial" and type(function).__module__ == "functools":
-        function = function.func  # type: ignore[attr-defined]
-    return function
-
-
-def is_coroutine_function(function: object) -> bool:
-    """``inspect.iscoroutinefunction`` without importing inspect (a cold-start cost).
-
-    Also sees through ``functools.partial`` and callable objects with an ``async def __call__``.
-    """
-    function = _unwrap_partial(function)
-    code = getattr(function, "__code__", None)
-    if code is None:
-        call = getattr(type(function), "__call__", None)  # noqa: B004 - its code, not callability
-        code = getattr(call, "__code__", None)
-    return bool(getattr(code, "co_flags", 0) & _CO_COROUTINE)
 
 
 def _event_names(events: Collection[str]) -> frozenset[str]:

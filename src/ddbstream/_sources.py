@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
     from ._codec import Decoder
     from ._record import Record
+    from .types import BatchItemFailure
 
-__all__ = ["Source", "Window", "read_event"]
+__all__ = ["Batch", "Source", "Window", "read_event"]
 
 PIPES_IDENTIFIERS = ("eventID", "SequenceNumber")
 
@@ -178,8 +179,60 @@ KINESIS = KinesisSource()
 PIPES = PipesSource()
 
 
-def read_event(event: Any, pipes_identifier: str) -> tuple[Source, list[Any], Window | None]:
-    """Recognize the event's shape; return its source, its records and its window.
+class Batch:
+    """One event, read: where its records come from, the records, and its window.
+
+    Attributes:
+        source: how to read the records and their identifiers.
+        records: the raw records, in stream order.
+        window: the tumbling window, when the event has one.
+        identifiers: every record's batchItemFailures identifier once
+            :meth:`read_identifiers` has read them (to report failures), else None.
+    """
+
+    __slots__ = ("identifiers", "records", "source", "window")
+
+    def __init__(self, source: Source, records: list[Any], window: Window | None = None) -> None:
+        self.source = source
+        self.records = records
+        self.window = window
+        self.identifiers: list[str] | None = None
+
+    def read_identifiers(self) -> None:
+        """Read every record's identifier before any record runs.
+
+        Reporting failures needs them all first: a record whose failure could not be
+        reported must fail the batch before any record runs, or the retry would run the
+        records before it twice. Without reporting, any failure retries the whole batch.
+
+        Raises:
+            RecordError: a record has none.
+        """
+        self.identifiers = self.source.identifiers(self.records)
+
+    def identifier_at(self, index: int) -> str | None:
+        """Record *index*'s identifier: as read up front, else from the record itself, None
+        when it has none."""
+        if self.identifiers is not None:
+            return self.identifiers[index]
+        return self.source.identifier_or_none(self.records[index])
+
+    def failures(self, start: int, stop: int | None = None) -> list[BatchItemFailure]:
+        """The batch item failures of records *start* to *stop* (default: the end).
+
+        A record without an identifier (possible only for an app that does not report, run
+        by ``App.process``) gets an empty one, which Lambda would take as a failure of the
+        whole batch, as it is for such an app.
+        """
+        stop = len(self.records) if stop is None else stop
+        return [{"itemIdentifier": self.identifier_at(index) or ""} for index in range(start, stop)]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+def read_event(event: Any, pipes_identifier: str) -> Batch:
+    """Recognize the event's shape: its source, its records and its window.
 
     Raises:
         EventError: the event is not a batch of stream records of any known shape.
@@ -187,11 +240,11 @@ def read_event(event: Any, pipes_identifier: str) -> tuple[Source, list[Any], Wi
     if isinstance(event, list):
         head = event[0] if event and isinstance(event[0], dict) else {}
         if "kinesis" in head:
-            return KINESIS, event, None
+            return Batch(KINESIS, event)
         if "data" in head and "sequenceNumber" in head:  # Pipes flattens Kinesis records
             field = "eventID" if pipes_identifier == "eventID" else "sequenceNumber"
-            return KinesisSource(flat=True, field=field), event, None
-        return (PIPES if pipes_identifier == "eventID" else DYNAMODB_STREAMS), event, None
+            return Batch(KinesisSource(flat=True, field=field), event)
+        return Batch(PIPES if pipes_identifier == "eventID" else DYNAMODB_STREAMS, event)
     if not isinstance(event, dict):
         raise EventError(
             f"expected a DynamoDB stream event ({{'Records': [...]}}), got {type(event).__name__}"
@@ -206,7 +259,7 @@ def read_event(event: Any, pipes_identifier: str) -> tuple[Source, list[Any], Wi
     window = Window(event) if "window" in event else None
     first = records[0] if records and isinstance(records[0], dict) else None
     if first is not None and "kinesis" in first:
-        return KINESIS, records, window
+        return Batch(KINESIS, records, window)
     if first is not None and "dynamodb" not in first:
         origin = first.get("eventSource", first.get("EventSource"))
         if isinstance(origin, str) and origin != "aws:dynamodb":
@@ -215,7 +268,7 @@ def read_event(event: Any, pipes_identifier: str) -> tuple[Source, list[Any], Wi
                 f"expected DynamoDB stream records, but the records come from {origin!r}. "
                 "Is the function triggered by something other than a stream?"
             )
-    return DYNAMODB_STREAMS, records, window
+    return Batch(DYNAMODB_STREAMS, records, window)
 
 
 def _event_id_identifier(raw: Any) -> str:

@@ -1,31 +1,26 @@
-"""Type aliases and protocols, for type checkers only.
+"""Typing helpers that cost nothing at run time, and the aliases the package uses inside.
 
-Nothing here but ``overload`` exists at run time: ``typing`` alone costs milliseconds of every
-cold start, so modules import these names under ``if TYPE_CHECKING:`` (with ``from __future__
-import annotations``), never at run time.
+``typing`` alone costs milliseconds of every cold start, so the package never imports it
+when it runs. Type checkers see the real ``overload``, ``Generic`` and ``ItemT``; at run time
+``overload`` does nothing, ``Generic`` is a tiny base class that makes ``Record[Order]``
+subscriptable, and ``ItemT`` is a placeholder. The aliases below exist for type checkers only;
+the names users annotate with (``LambdaContext``, ``Handler``...) are in
+:mod:`ddbstream.types`, which is real at run time.
 """
 
 from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import overload as overload
-else:
-
-    def overload(function: object) -> object:
-        """``typing.overload`` at run time: does nothing, as the real one does nothing useful."""
-        return function
-
-
-if TYPE_CHECKING:
-    import sys
     from collections.abc import Callable, Mapping
-    from typing import Any, Protocol, TypeAlias
+    from typing import Any, TypeAlias
+    from typing import Generic as Generic
+    from typing import overload as overload
 
-    if sys.version_info >= (3, 11):
-        from typing import NotRequired, TypedDict
-    else:
-        from typing_extensions import NotRequired, TypedDict
+    from typing_extensions import TypeVar
+
+    ItemT = TypeVar("ItemT", covariant=True, default=dict[str, Any])
+    """The item type of a record: a ``dict`` unless the route has a ``model=``."""
 
     Image: TypeAlias = "dict[str, Any]"
     """A decoded image: attribute names to plain Python values."""
@@ -38,19 +33,18 @@ if TYPE_CHECKING:
 
     NumberParser: TypeAlias = "Callable[[str], Any]"
     """Turns the text of a DynamoDB number into a Python value (``int``, ``float``...)."""
+else:
 
-    class LambdaContext(Protocol):
-        """The part of Lambda's context object that ddbstream uses."""
+    def overload(function: object) -> object:
+        """``typing.overload`` at run time: does nothing, as the real one does nothing useful."""
+        return function
 
-        def get_remaining_time_in_millis(self) -> int: ...
+    _GenericAlias = type(list[int])  # types.GenericAlias, without importing types
 
-    class BatchItemFailure(TypedDict):
-        """One entry of the partial batch response."""
+    class Generic:
+        """``typing.Generic`` at run time: ``Record[Order]`` gives an alias of ``Record``."""
 
-        itemIdentifier: str
+        __slots__ = ()
+        __class_getitem__ = classmethod(_GenericAlias)
 
-    class BatchResponse(TypedDict):
-        """What ``app.handler`` returns."""
-
-        batchItemFailures: list[BatchItemFailure]
-        state: NotRequired[dict[str, Any]]
+    ItemT = None

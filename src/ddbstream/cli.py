@@ -91,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     criteria.add_argument("--region", help="the table's region (with --account: table= filters)")
     criteria.add_argument("--account", help="the table's AWS account ID (with --region)")
+    criteria.add_argument(
+        "--stream-view-type",
+        choices=("NEW_AND_OLD_IMAGES", "NEW_IMAGE", "OLD_IMAGE", "KEYS_ONLY"),
+        help="the stream's view type: tighter patterns (default: sound for every view type)",
+    )
     criteria.set_defaults(command=_filter_criteria)
 
     tail = commands.add_parser(
@@ -150,7 +155,7 @@ def _invoke(arguments: argparse.Namespace) -> int:
         outcome = app.process(event, context)
     except DdbStreamError as problem:  # the event as a whole is unusable
         raise CommandError(str(problem)) from None
-    _print_outcome(outcome, len(read_event(event, app.pipes_identifier)[1]))
+    _print_outcome(outcome, len(read_event(event, app.pipes_identifier)))
     if outcome.error is not None:
         import traceback
 
@@ -174,7 +179,7 @@ def _routes(arguments: argparse.Namespace) -> int:
     app = load_app(arguments.handler)
     rows = [("#", "events", "route", "filters", "defined at")]
     for number, route in enumerate(app.routes, start=1):
-        filters = ", ".join(f"{key}={value!r}" for key, value in route.filters.items())
+        filters = route.filters.describe()
         rows.append(
             (
                 str(number),
@@ -205,7 +210,11 @@ def _filter_criteria(arguments: argparse.Namespace) -> int:
     if (arguments.region is None) != (arguments.account is None):
         raise CommandError("give --region and --account together (they make the table's ARN)")
     app = load_app(arguments.handler)
-    criteria = app.filter_criteria(region=arguments.region, account=arguments.account)
+    criteria = app.filter_criteria(
+        region=arguments.region,
+        account=arguments.account,
+        stream_view_type=arguments.stream_view_type,
+    )
     patterns = [json.loads(item["Pattern"]) for item in criteria["Filters"]]
     if arguments.format == "json":
         print(json.dumps(criteria, indent=2, sort_keys=True))

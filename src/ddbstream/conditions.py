@@ -107,6 +107,11 @@ class Comparison(Condition):
             raise self._problem
 
     @property
+    def text(self) -> str | None:
+        """The string ``eq`` compares with (tested on the raw JSON directly), else None."""
+        return self._text
+
+    @property
     def steps(self) -> Path:
         """The path split into names and list indexes: ``"a.b[0]"`` -> ``("a", "b", 0)``."""
         return self._steps

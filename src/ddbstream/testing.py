@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from ._app import App
     from ._record import Record
-    from ._typing import BatchItemFailure, BatchResponse, LambdaContext
+    from .types import BatchItemFailure, BatchResponse
 
 __all__ = [
     "RunResult",
@@ -406,7 +406,7 @@ class RunResult:
         "records",
     )
 
-    def __init__(self, app: App, event: Any, context: LambdaContext | None) -> None:
+    def __init__(self, app: App, event: Any, context: Any) -> None:
         outcome = app.process(event, context)
         self._app = app
         self._outcome = outcome
@@ -447,7 +447,7 @@ class RunResult:
         return f"RunResult(ran={self.ran!r}, failures={self.failures!r}, error={self.error!r})"
 
 
-def run(app: App, *records: Any, context: LambdaContext | None = None) -> RunResult:
+def run(app: App, *records: Any, context: Any = None) -> RunResult:
     """Run *app* on records (or on one whole event) and return what ran and was reported.
 
     Handlers really run, in order, and the batch stops at the first failure as it does in

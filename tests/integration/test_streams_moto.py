@@ -40,6 +40,7 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 
 from ddbstream import App, Attr, Record
+from ddbstream.errors import MissingImageError
 from ddbstream.tail import to_lambda_record
 
 CreateTable = Callable[..., Any]
@@ -273,19 +274,47 @@ class TestViewTypes:
 
         has_new = view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
         has_old = view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+        missing = "MissingImageError"  # the change has the image, the stream omits it
         assert [record.event_name for record in seen] == ["INSERT", "MODIFY", "REMOVE"]
         assert [record.keys for record in seen] == [{"pk": "item"}] * 3
-        assert [record.new for record in seen] == [
-            first if has_new else None,
-            second if has_new else None,
+        assert [_image(record, "new") for record in seen] == [
+            first if has_new else missing,
+            second if has_new else missing,
             None,
         ]
-        assert [record.old for record in seen] == [
+        assert [_image(record, "old") for record in seen] == [
             None,
-            first if has_old else None,
-            second if has_old else None,
+            first if has_old else missing,
+            second if has_old else missing,
         ]
         assert {record.stream_view_type for record in seen} == {view}
+
+    @pytest.mark.parametrize("view", VIEW_TYPES)
+    def test_the_shipped_route_never_skips_silently(
+        self, view: str, create_table: CreateTable, dynamodb: Any
+    ) -> None:
+        """changed= with new= runs on NEW_AND_OLD_IMAGES and fails the MODIFY on any other
+        view type, naming the fix; it never counts the record as unmatched."""
+        table = create_table(view)
+        dynamodb.put_item(TableName=table.name, Item=to_dynamodb({"pk": "o", "status": "NEW"}))
+        dynamodb.put_item(TableName=table.name, Item=to_dynamodb({"pk": "o", "status": "SHIPPED"}))
+        app = App(report_batch_item_failures=True)
+        shipped: list[Any] = []
+        app.on_modify(changed="status", new=Attr("status").eq("SHIPPED"))(
+            lambda record: shipped.append(record.keys["pk"])
+        )
+
+        outcome = app.process(table.event())
+
+        if view == "NEW_AND_OLD_IMAGES":
+            assert (shipped, outcome.failures) == (["o"], [])
+        else:
+            assert shipped == []
+            assert isinstance(outcome.error, MissingImageError)
+            assert f"view type is {view}" in str(outcome.error)
+            assert outcome.failures == [
+                {"itemIdentifier": table.event()["Records"][1]["dynamodb"]["SequenceNumber"]}
+            ]
 
     def test_keys_only_item_is_the_keys(self, create_table: CreateTable, dynamodb: Any) -> None:
         """On KEYS_ONLY, record.item falls back to the keys and where= filters read them."""
@@ -567,3 +596,11 @@ class TestFailures:
         with pytest.raises(RuntimeError, match="k2 is broken"):
             app.handler(table.event(), None)
         assert ran == ["k1"]
+
+
+def _image(record: Any, name: str) -> Any:
+    """``record.new`` or ``record.old``, or the name of the error reading it raises."""
+    try:
+        return getattr(record, name)
+    except MissingImageError as error:
+        return type(error).__name__

@@ -1,4 +1,6 @@
-"""Checked by mypy, never run: the public API types what users write as they expect."""
+"""Checked by mypy and pyright (strict), never run: the public API types what users write."""
+
+# pyright: strict
 
 from __future__ import annotations
 
@@ -7,21 +9,39 @@ from typing import Any
 
 from typing_extensions import assert_type
 
-from ddbstream import App, Attr, Outcome, Record, Route, Router, Window
-from ddbstream._typing import BatchItemFailure
+from ddbstream import App, Attr, Insert, Modify, Outcome, Record, Remove, Route, Router, Window
 from ddbstream.conditions import Comparison
+from ddbstream.types import BatchItemFailure, Handler, LambdaContext
 
 app = App(report_batch_item_failures=True, parse_number=int)
 router = Router()
 
 
-def handle(record: Record) -> None:
-    assert_type(record.new, "dict[str, Any] | None")
+def on_insert(record: Insert) -> None:
+    assert_type(record.new, "dict[str, Any]")
+    assert_type(record.old, None)
     assert_type(record.keys, "dict[str, Any]")
+    assert_type(record.item, "dict[str, Any]")
     assert_type(record.event_name, str)
 
 
-async def handle_async(record: Record) -> None:
+def on_modify(record: Modify) -> None:
+    assert_type(record.new, "dict[str, Any]")
+    assert_type(record.old, "dict[str, Any]")
+
+
+def on_remove(record: Remove, context: LambdaContext) -> None:
+    assert_type(record.new, None)
+    assert_type(record.old, "dict[str, Any]")
+    assert_type(context.aws_request_id, str)
+
+
+def on_any(record: Record) -> None:
+    assert_type(record.new, "dict[str, Any] | None")
+    assert_type(record.old, "dict[str, Any] | None")
+
+
+async def on_modify_async(record: Modify) -> None:
     return None
 
 
@@ -33,21 +53,38 @@ def on_end(window: Window) -> None:
     return None
 
 
-# Every registration form gives back what it was given, with its type (not Any).
-sync: Callable[[Record], None] = handle
-coroutine: Callable[[Record], Coroutine[Any, Any, None]] = handle_async
-hook: Callable[[Record, Exception], None] = log
-window_hook: Callable[[Window], None] = on_end
+def hooks(
+    coroutine: Callable[[Modify], Coroutine[Any, Any, None]],
+    hook: Callable[[Record, Exception], None],
+    window_hook: Callable[[Window], None],
+) -> None:
+    """Parameters of Callable types: mypy and pyright spell a def's own type differently."""
+    assert_type(app.on_modify(coroutine), Callable[[Modify], Coroutine[Any, Any, None]])
+    assert_type(app.on_error(ValueError)(hook), Callable[[Record, Exception], None])
+    assert_type(app.on_error(hook), Callable[[Record, Exception], None])
+    assert_type(app.on_window_end(window_hook), Callable[[Window], None])
 
-assert_type(app.on_insert(sync), Callable[[Record], None])
-assert_type(app.on_modify(changed="status")(sync), Callable[[Record], None])
-assert_type(router.on_remove(ttl=True)(coroutine), Callable[[Record], Coroutine[Any, Any, None]])
-assert_type(app.on("INSERT", "MODIFY")(sync), Callable[[Record], None])
-assert_type(app.on_error(ValueError)(hook), Callable[[Record, Exception], None])
-assert_type(app.on_error(hook), Callable[[Record, Exception], None])
-assert_type(app.on_window_end(window_hook), Callable[[Window], None])
-assert_type(app.add_handler(handle, events=["INSERT"]), Route)
 
+hooks(on_modify_async, log, on_end)
+
+# Registration forms give back the handler, typed for the record class the route delivers.
+assert_type(app.on_insert(on_insert), Callable[[Insert], None])
+assert_type(app.on_modify(changed="status")(on_modify), Callable[[Modify], None])
+assert_type(router.on_remove(ttl=True)(on_remove), Callable[[Remove, Any], None])
+assert_type(app.on("INSERT", "MODIFY")(on_any), Callable[[Record], None])
+assert_type(app.on_unmatched(on_any), Callable[[Record], None])
+# A handler of any record may serve one event.
+assert_type(app.on_insert(on_any), Callable[[Insert], None])
+assert_type(app.add_handler(on_modify, events=["MODIFY"]), Route)
+
+# Plain calls type a lambda's parameters.
+app.on_insert(lambda record: print(record.new["total"]))
+app.on_remove(lambda record: print(record.old["total"]))
+app.on_modify(where={"type": "ORDER"})(lambda record, context: print(record.new, context))
+
+handler: Handler[Insert] = on_insert
 assert_type(Attr("status").eq("SHIPPED"), Comparison)
 assert_type(app.process({"Records": []}), Outcome)
 assert_type(app.handler({"Records": []}, None)["batchItemFailures"], list[BatchItemFailure])
+assert_type(app({"Records": []}, None)["batchItemFailures"], list[BatchItemFailure])
+assert_type(app.context, "LambdaContext | None")
