@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -26,7 +27,7 @@ import yaml
 import docs_blocks
 from conftest import PAGE_EXAMPLES, ROOT, LoadExample
 from ddbstream import App
-from ddbstream.testing import insert, modify, run
+from ddbstream.testing import event, insert, modify, run
 
 DOCS = ROOT / "docs"
 EXAMPLES = DOCS / "examples"
@@ -406,9 +407,9 @@ def event_sources(template: dict[str, Any]) -> list[dict[str, Any]]:
     for resource in template.get("Resources", {}).values():
         if resource["Type"] == "AWS::Lambda::EventSourceMapping":
             sources.append(resource["Properties"])
-        for event in resource.get("Properties", {}).get("Events", {}).values():
-            if event["Type"] in {"DynamoDB", "Kinesis"}:
-                sources.append(event["Properties"])
+        for source_event in resource.get("Properties", {}).get("Events", {}).values():
+            if source_event["Type"] in {"DynamoDB", "Kinesis"}:
+                sources.append(source_event["Properties"])
     return sources
 
 
@@ -751,3 +752,70 @@ class TestPages:
 
         assert sorted(in_nav) == sorted(path.name for path in DOCS.glob("*.md"))
         assert config["strict"] is True
+
+
+class TestRefusedInputs:
+    SECTION = page("records").split("### Inputs boto3 accepts and ddbstream refuses")[1]
+    ROWS = re.findall(r"^\| `(\{.*?\})` \| `(.*?)` \| (.*?) \|$", SECTION, re.MULTILINE)
+
+    def test_the_table_is_there(self) -> None:
+        """The records page lists the refused inputs in a table."""
+        assert len(self.ROWS) >= 15
+
+    @pytest.mark.parametrize(("given", "boto3_value", "message"), ROWS)
+    def test_boto3_accepts_and_ddbstream_refuses(
+        self, given: str, boto3_value: str, message: str
+    ) -> None:
+        """Each listed input: boto3 returns what the page says, ddbstream raises its message."""
+        from boto3.dynamodb.types import TypeDeserializer
+
+        from ddbstream import deserialize
+        from ddbstream.errors import DecodeError
+
+        value = json.loads(given)
+
+        returned = TypeDeserializer().deserialize(value)
+        if isinstance(returned, set):
+            assert returned == eval(boto3_value, {"Decimal": Decimal})  # sets: any order
+        else:
+            assert repr(returned) == boto3_value
+        with pytest.raises(DecodeError) as raised:
+            deserialize(value)
+        assert message in str(raised.value)
+
+
+class TestMigrationDifferences:
+    def test_powertools_raises_where_ddbstream_answers(self) -> None:
+        """The two intended differences the migration page lists hold for both libraries."""
+        from aws_lambda_powertools.utilities.batch import (
+            BatchProcessor,
+            EventType,
+            process_partial_response,
+        )
+        from aws_lambda_powertools.utilities.batch.exceptions import (
+            BatchProcessingError,
+            UnexpectedBatchTypeError,
+        )
+
+        def fail(record: object) -> None:
+            raise ValueError("always")
+
+        batch = event(insert({"pk": "a"}))
+        processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+        with pytest.raises(UnexpectedBatchTypeError):
+            process_partial_response(
+                event={"Records": []}, record_handler=fail, processor=processor, context=None
+            )
+        with pytest.raises(BatchProcessingError):
+            process_partial_response(
+                event=batch, record_handler=fail, processor=processor, context=None
+            )
+
+        app = App(report_batch_item_failures=True)
+        app.on_insert(fail)
+        assert app.handler({"Records": []}, None) == {"batchItemFailures": []}
+        sequence = batch["Records"][0]["dynamodb"]["SequenceNumber"]
+        assert app.handler(batch, None) == {"batchItemFailures": [{"itemIdentifier": sequence}]}
+        text = page("migration")
+        assert "`UnexpectedBatchTypeError`" in text
+        assert "`BatchProcessingError`" in text
