@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -14,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from ddbstream import App
+from docs_blocks import materialize
 
 # Timing is not what property tests check: on a busy 2-core CI machine a slow example is not a
 # failure. Everything else stays as hypothesis sets it.
@@ -28,6 +32,11 @@ EVENTS = Path(__file__).resolve().parent / "events"
 PUBLIC_FIXTURES = EVENTS / "public"
 """Sample events published by AWS and others, with boto3's decoding (see SOURCES.md there)."""
 DOCS_EXAMPLES = ROOT / "docs" / "examples"
+"""The docs' examples that are files: whole projects, events, templates, shown outputs."""
+PAGE_EXAMPLES = Path(tempfile.mkdtemp(prefix="ddbstream-docs-"))
+"""The Python examples that live in the docs pages, written out once per test session."""
+atexit.register(shutil.rmtree, PAGE_EXAMPLES, ignore_errors=True)
+materialize(PAGE_EXAMPLES)
 
 LoadEvent = Callable[[str], Any]
 LoadExample = Callable[[str], ModuleType]
@@ -55,10 +64,10 @@ def load_event() -> LoadEvent:
 
 @pytest.fixture
 def load_example() -> LoadExample:
-    """Import docs/examples/NAME.py as a fresh module (so each test gets its own app)."""
+    """Import the docs' example NAME.py as a fresh module (so each test gets its own app)."""
 
     def load(name: str) -> ModuleType:
-        path = DOCS_EXAMPLES / f"{name}.py"
+        path = PAGE_EXAMPLES / f"{name}.py"
         module_name = f"docs_example_{name}"
         spec = importlib.util.spec_from_file_location(module_name, path)
         assert spec is not None

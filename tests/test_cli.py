@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import json
 import subprocess
@@ -138,8 +139,12 @@ class TestInvoke:
         rows = table(out)
         assert rows[1][4] == "ok"
         assert rows[2][:5] == ["2", "2", "MODIFY", "222", "FAILED"]
-        assert rows[3] == ["3", "", "", "", "not run", "-"]
-        assert "1 of 3 records processed, 1 reported as failed" in out
+        assert rows[3] == ["3", "3", "REMOVE", "333", "not run", "-"]
+        if report:
+            assert "1 of 3 records processed; record 2 (eventID 2) failed, 1 reported" in out
+        else:  # nothing is reported: the handler raises
+            assert "1 of 3 records processed; record 2 (eventID 2) failed\n" in out
+            assert "reported" not in out
         assert "ValueError: cannot modify 101" in err
         assert "ddbstream: record 2 of 3 failed, eventID '2', SequenceNumber '222'" in err
         assert err.count("Traceback") == 1
@@ -160,8 +165,8 @@ class TestInvoke:
 
         assert status == 1
         rows = table(out)
-        assert rows[2] == ["2", "?", "?", "222", "FAILED", "-"]
-        assert rows[3] == ["3", "", "", "", "not run", "-"]
+        assert rows[2] == ["2", "2", "UPSERT", "222", "FAILED (unreadable)", "-"]
+        assert rows[3] == ["3", "3", "REMOVE", "333", "not run", "-"]
         assert "unknown eventName 'UPSERT'" in err
 
     def test_timeout(self, capsys: pytest.CaptureFixture[str]) -> None:
@@ -169,8 +174,13 @@ class TestInvoke:
         status, out, _ = invoke(capsys, "invoke", "--timeout", "0", EXAMPLE_APP, EXAMPLE_EVENT)
 
         assert status == 1
-        assert [row[4] for row in table(out)[1:]] == ["ok", "not run", "not run"]
-        assert "1 of 3 records processed, 2 reported as failed" in out
+        assert [row[4] for row in table(out)[1:]] == [
+            "ok",
+            "not run: out of time",
+            "not run: out of time",
+        ]
+        assert "2 stopped by the time guard before they started\n" in out
+        assert "reported" not in out  # the example app raises: nothing is reported
 
     def test_generous_timeout(self, capsys: pytest.CaptureFixture[str]) -> None:
         """With time enough every record runs."""
@@ -408,14 +418,14 @@ class TestInvokeProblems:
     def test_not_an_app(
         self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """An attribute that is neither an App nor its handler is refused."""
+        """A function Lambda could not call with (event, context) is refused, saying why."""
         monkeypatch.chdir(EXAMPLES)
 
         status, _, err = invoke(capsys, "invoke", "lambda_function.inserted", "event.json")
 
         assert status == 2
-        assert "not a ddbstream App or its handler" in err
-        assert "handler = app.handler" in err
+        assert "Lambda could not call lambda_function.inserted" in err
+        assert "(event, context), but its signature is inserted(record)" in err
 
     @pytest.mark.parametrize(
         "setting",
@@ -490,12 +500,13 @@ class TestInvokeProblems:
         assert "records come from 'aws:sqs'" in err
 
     def test_no_command(self, capsys: pytest.CaptureFixture[str]) -> None:
-        """Without a command, usage is printed and the exit status is 2."""
-        with pytest.raises(SystemExit) as caught:
-            main([])
+        """Without a command, the help listing every command is printed; the status is 2."""
+        status, out, _ = invoke(capsys)
 
-        assert caught.value.code == 2
-        assert "usage: ddbstream" in capsys.readouterr().err
+        assert status == 2
+        assert "usage: ddbstream" in out
+        for command in ("invoke", "routes", "filter-criteria", "tail"):
+            assert f"    {command}" in out
 
 
 class TestRoutes:
@@ -666,3 +677,283 @@ def test_table_helper() -> None:
     output = "noise\n#  name   b\n1  x      y\n2         z\n\nsummary\n"
 
     assert table(output) == [["#", "name", "b"], ["1", "x", "y"], ["2", "", "z"]]
+
+
+# --- the first hour (issue 17) ----------------------------------------------------------------
+
+WRAPPER_APP = """
+from ddbstream import App
+
+app = App()
+
+@app.on_insert
+def inserted(record):
+    print("inserted", record.keys["Id"])
+
+def handler(event, context):
+    print("wrapper runs first")
+    app.handler(event, context)
+    return {"wrapped": True}
+
+def broken(event, context):
+    raise RuntimeError("the wrapper fails")
+
+CONFIG = {"table": "orders"}
+"""
+
+
+class TestVersion:
+    def test_version_option(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """``ddbstream --version`` prints the installed version and exits 0."""
+        with pytest.raises(SystemExit) as caught:
+            main(["--version"])
+
+        assert caught.value.code == 0
+        assert capsys.readouterr().out == f"ddbstream {importlib.metadata.version('ddbstream')}\n"
+
+    def test_dunder_version(self) -> None:
+        """``ddbstream.__version__`` is the installed distribution's version."""
+        import ddbstream
+
+        assert ddbstream.__version__ == importlib.metadata.version("ddbstream")
+        with pytest.raises(AttributeError, match="no attribute 'nope'"):
+            ddbstream.nope  # noqa: B018
+
+    def test_version_is_read_lazily(self) -> None:
+        """``import ddbstream`` does not import importlib.metadata; ``__version__`` does."""
+        code = (
+            "import sys, ddbstream; before = 'importlib.metadata' in sys.modules; "
+            "ddbstream.__version__; print(before, 'importlib.metadata' in sys.modules)"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+
+        assert result.stdout == "False True\n"
+
+    @pytest.mark.parametrize("command", ["invoke", "routes", "filter-criteria", "tail"])
+    def test_every_command_help_has_a_description(
+        self, capsys: pytest.CaptureFixture[str], command: str
+    ) -> None:
+        """Each subcommand's ``--help`` has a paragraph saying what it does, after its usage."""
+        with pytest.raises(SystemExit) as caught:
+            main([command, "--help"])
+
+        assert caught.value.code == 0
+        paragraphs = capsys.readouterr().out.split("\n\n")
+        assert paragraphs[0].startswith(f"usage: ddbstream {command}")
+        description = paragraphs[1]
+        assert not description.startswith(("positional arguments", "options")), description
+        assert len(description.split()) >= 8
+
+
+class TestInvokeResolvesAsLambda:
+    def test_wrapper_function_runs_itself(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """A plain function calling the app runs, wrapper and all; its response is printed."""
+        write_app(tmp_path, WRAPPER_APP)
+
+        status, out, err = invoke(
+            capsys, "invoke", f"{tmp_path / 'lambda_function.py'}:handler", EXAMPLE_EVENT
+        )
+
+        assert status == 0, err
+        assert out.startswith("wrapper runs first\ninserted 101\n")
+        assert out.endswith('\nresponse: {"wrapped": true}\n')
+        assert "not a ddbstream App's handler: calling it as Lambda would" in err
+
+    def test_wrapper_function_that_raises(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """A wrapper that raises exits 1 with its traceback, as Lambda would retry the batch."""
+        write_app(tmp_path, WRAPPER_APP)
+
+        status, out, err = invoke(
+            capsys, "invoke", f"{tmp_path / 'lambda_function.py'}:broken", EXAMPLE_EVENT
+        )
+
+        assert status == 1
+        assert "RuntimeError: the wrapper fails" in err
+        assert "the handler raised: Lambda would retry the whole batch" in out
+
+    def test_wrapper_response_json_cannot_hold(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """A wrapper returning what JSON cannot hold exits 1, naming it."""
+        write_app(tmp_path, "def handler(event, context):\n    return {'ids': {1}}\n")
+
+        status, out, _ = invoke(
+            capsys, "invoke", f"{tmp_path / 'lambda_function.py'}:handler", EXAMPLE_EVENT
+        )
+
+        assert status == 1
+        assert "could not encode it as JSON: response.ids is a set" in out
+
+    def test_the_app_object_works(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """``lambda_function.app`` runs the app (app(event, context) is app.handler's call)."""
+        monkeypatch.chdir(EXAMPLES)
+
+        status, out, _ = invoke(capsys, "invoke", "lambda_function.app", "event.json")
+
+        assert status == 0
+        assert [row[4] for row in table(out)[1:]] == ["ok", "ok", "ok"]
+        assert "3 of 3 records processed" in out
+
+    def test_not_callable_is_refused(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """An attribute Lambda could not call exits 2 and says what it is."""
+        write_app(tmp_path, WRAPPER_APP)
+
+        status, out, err = invoke(
+            capsys, "invoke", f"{tmp_path / 'lambda_function.py'}:CONFIG", EXAMPLE_EVENT
+        )
+
+        assert status == 2
+        assert out == ""
+        assert "Lambda could not call" in err
+        assert "it is a dict ({'table': 'orders'}), not a function" in err
+
+    def test_routes_of_a_wrapper_are_its_modules_app(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """``routes`` on a wrapper lists the routes of the one App its module defines."""
+        write_app(tmp_path, WRAPPER_APP)
+
+        status, out, _ = invoke(capsys, "routes", f"{tmp_path / 'lambda_function.py'}:handler")
+
+        assert status == 0
+        assert table(out)[1][:3] == ["1", "INSERT", "inserted"]
+
+    def test_routes_of_a_function_without_app(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """``routes`` on a function whose module has no App says it is not an App."""
+        write_app(tmp_path, "def handler(event, context):\n    return None\n")
+
+        status, _, err = invoke(capsys, "routes", f"{tmp_path / 'lambda_function.py'}:handler")
+
+        assert status == 2
+        assert "not a ddbstream App or its handler" in err
+
+
+class TestImportTimeErrors:
+    def test_setup_error_names_file_line_and_fix(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """``@app.on_modify("status")`` exits 2 with the line and the changed= fix, no frames."""
+        write_app(
+            tmp_path,
+            """\
+            from ddbstream import App
+            app = App()
+
+            @app.on_modify("status")
+            def f(record):
+                pass
+
+            handler = app.handler
+            """,
+        )
+        monkeypatch.chdir(tmp_path)
+
+        status, out, err = invoke(capsys, "invoke", "lambda_function.handler", EXAMPLE_EVENT)
+
+        assert status == 2
+        assert out == ""
+        assert err.startswith("ddbstream: lambda_function.py:4: SetupError: ")
+        assert "@app.on_modify(changed='status')" in err
+        assert "Traceback" not in err
+        assert "folder" not in err
+        assert len(err.splitlines()) == 1
+
+    def test_missing_dependency(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """A dependency the module imports but the environment lacks: exit 2, what to install."""
+        write_app(tmp_path, "import ddbstream\nimport not_installed_anywhere.sub\n")
+        monkeypatch.chdir(tmp_path)
+
+        status, _, err = invoke(capsys, "invoke", "lambda_function.handler", EXAMPLE_EVENT)
+
+        assert status == 2
+        assert err.startswith("ddbstream: lambda_function.py:2: ModuleNotFoundError: ")
+        assert "python -m pip install not_installed_anywhere" in err
+        assert "requirements.txt" in err
+        assert "folder" not in err
+        assert "Traceback" not in err
+
+    def test_any_error_of_the_file_form(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """Through path/to/file.py:app too, an error at import names the file and line."""
+        write_app(tmp_path, "x = 1\nundefined_name\n")
+
+        status, _, err = invoke(capsys, "routes", f"{tmp_path / 'lambda_function.py'}:app")
+
+        assert status == 2
+        assert "lambda_function.py:2: NameError: name 'undefined_name' is not defined" in err
+        assert "Traceback" not in err
+
+    def test_a_setup_error_without_a_known_fix(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Other SetupErrors are shown as they are, with their line."""
+        write_app(
+            tmp_path,
+            "from ddbstream import App\napp = App()\napp.on_insert(ttl=True)(print)\n",
+        )
+        monkeypatch.chdir(tmp_path)
+
+        status, _, err = invoke(capsys, "routes", "lambda_function.handler")
+
+        assert status == 2
+        assert err.startswith("ddbstream: lambda_function.py:3: ")
+        assert "changed=" not in err
+
+
+class TestInvokeOutput:
+    def test_record_without_dynamodb_is_named(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """A record lacking its dynamodb block is named by position and eventID."""
+        event = json.loads(Path(EXAMPLE_EVENT).read_text(encoding="utf-8"))
+        del event["Records"][1]["dynamodb"]
+        event_file = tmp_path / "event.json"
+        event_file.write_text(json.dumps(event), encoding="utf-8")
+
+        status, out, err = invoke(capsys, "invoke", EXAMPLE_APP, str(event_file))
+
+        assert status == 1
+        assert table(out)[2] == ["2", "2", "MODIFY", "?", "FAILED (unreadable)", "-"]
+        assert "record 2 (eventID 2) failed" in out
+        assert "has no 'dynamodb' object" in err
+
+    def test_decode_error_has_no_internal_context(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """A decode error's traceback shows the DecodeError alone, not the fast path's error."""
+        event = json.loads(Path(EXAMPLE_EVENT).read_text(encoding="utf-8"))
+        event["Records"][0]["dynamodb"]["NewImage"]["Id"] = {"N": "not a number"}
+        event_file = tmp_path / "event.json"
+        event_file.write_text(json.dumps(event), encoding="utf-8")
+
+        status, _, err = invoke(capsys, "invoke", EXAMPLE_APP, str(event_file))
+
+        assert status == 1
+        assert "DecodeError: NewImage.Id: not a number: 'not a number'" in err
+        assert "_UnexpectedValue" not in err
+        assert "During handling of the above exception" not in err
+        assert err.count("Traceback") == 1

@@ -16,6 +16,7 @@ from boto3.dynamodb.conditions import Attr as Boto3Attr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import PAGE_EXAMPLES
 from ddbstream import App, Attr, Record
 from ddbstream._codec import EXACT_DECODER
 from ddbstream._criteria import MAX_FILTERS, MAX_PATTERN_LENGTH, filter_criteria
@@ -920,7 +921,7 @@ class TestDocsExamples:
     @pytest.mark.parametrize("output", ["cloudformation", "terraform"])
     def test_criteria_blocks(self, output: str, capsys: pytest.CaptureFixture[str]) -> None:
         """The filters page shows what the command prints in each block format."""
-        handler = f"{EXAMPLES / 'filters_criteria.py'}:app"
+        handler = f"{PAGE_EXAMPLES / 'filters_criteria.py'}:app"
         assert main(["filter-criteria", handler, "--format", output]) == 0
         shown = EXAMPLES.joinpath(f"filters_criteria_{output}.txt").read_text("utf-8")
         assert capsys.readouterr().out == shown

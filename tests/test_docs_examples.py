@@ -1,9 +1,9 @@
 """The docs' examples run, and print or return exactly what the pages show.
 
-Outputs shown in the docs live in ``docs/examples/*.txt`` files next to the code that makes
-them, and these tests compare. When a change of ddbstream changes an output on purpose,
-regenerate the files with ``DDBSTREAM_UPDATE_DOCS=1 python -m pytest tests/test_docs_examples.py``
-and review the diff.
+The pages hold their code (see ``docs_blocks.py``). Outputs shown in the pages are also kept in
+``docs/examples/*.txt`` files, which these tests compare with what the code prints and with the
+pages. When a change of ddbstream changes an output on purpose, regenerate files and pages with
+``DDBSTREAM_UPDATE_DOCS=1 python -m pytest tests/test_docs_examples.py`` and review the diff.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,39 +24,17 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import ROOT, LoadExample
+import docs_blocks
+from conftest import PAGE_EXAMPLES, ROOT, LoadExample
 from ddbstream import App
-from ddbstream.testing import insert, modify, run
+from ddbstream.testing import event, insert, modify, run
 
 DOCS = ROOT / "docs"
 EXAMPLES = DOCS / "examples"
 TUTORIAL = EXAMPLES / "tutorial_orders"
+TUTORIAL_CODE = TUTORIAL / "src"  # Lambda's task root: the only folder SAM packages
 PROJECT = EXAMPLES / "handlers_project"
 UPDATE = os.environ.get("DDBSTREAM_UPDATE_DOCS") == "1"
-
-# The docs pages and example-name prefixes this module covers (other pages have their tests).
-PAGES = (
-    "index",
-    "tutorial",
-    "handlers",
-    "records",
-    "failures",
-    "cli",
-    "deployment",
-    "migration",
-    "api",
-    "changelog",
-)
-PREFIXES = (
-    "index_",
-    "tutorial_",
-    "handlers_",
-    "records_",
-    "failures_",
-    "migration_",
-    "deployment_",
-)
-
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -90,7 +69,8 @@ def python(*arguments: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str
 
 def import_file(path: Path) -> ModuleType:
     """Import *path* as a fresh module with a name no other test uses."""
-    name = "docs_file_" + re.sub(r"\W", "_", str(path.relative_to(EXAMPLES)))
+    where = path.relative_to(EXAMPLES) if path.is_relative_to(EXAMPLES) else path.name
+    name = "docs_file_" + re.sub(r"\W", "_", str(where))
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None
@@ -147,7 +127,7 @@ class TestHome:
     def test_invoke_prints_what_the_page_shows(self) -> None:
         """`ddbstream invoke` on the 30-second example prints the output on the home page."""
         result = ddbstream(
-            "invoke", "docs/examples/index_app.py:app", "docs/examples/index_event.json"
+            "invoke", f"{PAGE_EXAMPLES / 'index_app.py'}:app", "docs/examples/index_event.json"
         )
 
         assert result.returncode == 0, result.stderr
@@ -173,14 +153,16 @@ class TestTutorial:
 
     def test_invoke_prints_what_the_page_shows(self) -> None:
         """`ddbstream invoke lambda_function.handler events/orders.json` prints invoke.txt."""
-        result = ddbstream("invoke", "lambda_function.handler", "events/orders.json", cwd=TUTORIAL)
+        result = ddbstream(
+            "invoke", "lambda_function.handler", "../events/orders.json", cwd=TUTORIAL_CODE
+        )
 
         assert result.returncode == 0, result.stderr
         expect_text("tutorial_orders/invoke.txt", result.stdout)
 
     def test_app_reports_failures_as_the_template_expects(self) -> None:
         """The app reports failures, and the SAM template turns ReportBatchItemFailures on."""
-        app = import_file(TUTORIAL / "lambda_function.py").app
+        app = import_file(TUTORIAL_CODE / "lambda_function.py").app
         template = load_template(TUTORIAL / "template.yaml")
         function = template["Resources"]["Notifications"]["Properties"]
         stream = function["Events"]["OrderChanges"]["Properties"]
@@ -191,10 +173,14 @@ class TestTutorial:
         assert function["Handler"] == "lambda_function.handler"
         assert stream["Stream"] == {"GetAtt": "Orders.StreamArn"}
         assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+        assert function["CodeUri"] == "src/"
+        assert set(template["Outputs"]) >= {"TableName"}
+        assert template["Outputs"]["TableName"]["Value"] == {"Ref": "Orders"}
+        assert "--stack-name order-notifications" in page("tutorial")
 
     def test_requirements_name_the_package(self) -> None:
         """The tutorial's requirements.txt installs ddbstream."""
-        assert (TUTORIAL / "requirements.txt").read_text().split() == ["ddbstream"]
+        assert (TUTORIAL_CODE / "requirements.txt").read_text().split() == ["ddbstream"]
 
 
 class TestHandlers:
@@ -202,7 +188,7 @@ class TestHandlers:
         """Every registration form runs, in registration order, with the fallback last."""
         result = ddbstream(
             "invoke",
-            "docs/examples/handlers_registration.py:app",
+            f"{PAGE_EXAMPLES / 'handlers_registration.py'}:app",
             "docs/examples/handlers_event.json",
         )
 
@@ -255,7 +241,7 @@ class TestHandlers:
 
     def test_setup_errors_name_what_is_wrong(self) -> None:
         """Each of the three mistakes raises a SetupError that names the route or the problem."""
-        result = python("docs/examples/handlers_setup_errors.py")
+        result = python(f"{PAGE_EXAMPLES / 'handlers_setup_errors.py'}")
 
         lines = result.stdout.splitlines()
         assert result.returncode == 0, result.stderr
@@ -281,14 +267,14 @@ class TestRecords:
 
     def test_values_print_what_the_page_shows(self) -> None:
         """The value-table example prints records_values.txt."""
-        result = python("docs/examples/records_values.py")
+        result = python(f"{PAGE_EXAMPLES / 'records_values.py'}")
 
         assert result.returncode == 0, result.stderr
         expect_text("records_values.txt", result.stdout)
 
     def test_boto3_comparison_prints_what_the_page_shows(self) -> None:
         """The side-by-side with boto3's TypeDeserializer prints records_boto3.txt."""
-        result = python("docs/examples/records_boto3.py")
+        result = python(f"{PAGE_EXAMPLES / 'records_boto3.py'}")
 
         assert result.returncode == 0, result.stderr
         expect_text("records_boto3.txt", result.stdout)
@@ -322,7 +308,9 @@ class TestFailures:
     def test_report_mode_prints_what_the_page_shows(self) -> None:
         """With report_batch_item_failures the second payment is reported, the third not run."""
         result = ddbstream(
-            "invoke", "docs/examples/failures_report.py:app", "docs/examples/failures_event.json"
+            "invoke",
+            f"{PAGE_EXAMPLES / 'failures_report.py'}:app",
+            "docs/examples/failures_event.json",
         )
 
         assert result.returncode == 1
@@ -357,7 +345,7 @@ class TestFailures:
         """The KeyError hook skips pay#2; the DecodeError hook re-raises, so pay#4 is reported."""
         result = ddbstream(
             "invoke",
-            "docs/examples/failures_on_error.py:app",
+            f"{PAGE_EXAMPLES / 'failures_on_error.py'}:app",
             "docs/examples/failures_on_error_event.json",
         )
 
@@ -386,26 +374,26 @@ class TestFailures:
 class TestCli:
     def test_routes_prints_what_the_page_shows(self) -> None:
         """`ddbstream routes lambda_function.handler` in the tutorial folder prints routes.txt."""
-        result = ddbstream("routes", "lambda_function.handler", cwd=TUTORIAL)
+        result = ddbstream("routes", "lambda_function.handler", cwd=TUTORIAL_CODE)
 
         assert result.returncode == 0, result.stderr
         expect_text("tutorial_orders/routes.txt", result.stdout)
 
     def test_filter_criteria_prints_what_the_page_shows(self) -> None:
         """`ddbstream filter-criteria` on the tutorial's app prints filter_criteria.json."""
-        result = ddbstream("filter-criteria", "lambda_function.handler", cwd=TUTORIAL)
+        result = ddbstream("filter-criteria", "lambda_function.handler", cwd=TUTORIAL_CODE)
 
         assert result.returncode == 0, result.stderr
         expect_text("tutorial_orders/filter_criteria.json", result.stdout)
         assert (
             json.loads(result.stdout)
-            == import_file(TUTORIAL / "lambda_function.py").app.filter_criteria()
+            == import_file(TUTORIAL_CODE / "lambda_function.py").app.filter_criteria()
         )
 
     def test_a_handler_setting_lambda_cannot_resolve_is_explained(self) -> None:
         """`lambda_function.app.handler` exits 2 with the explanation the page shows."""
         result = ddbstream(
-            "invoke", "lambda_function.app.handler", "events/orders.json", cwd=TUTORIAL
+            "invoke", "lambda_function.app.handler", "../events/orders.json", cwd=TUTORIAL_CODE
         )
 
         assert result.returncode == 2
@@ -413,7 +401,49 @@ class TestCli:
         expect_text("tutorial_orders/bad_handler.txt", result.stderr)
 
 
+def event_sources(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stream event sources of a SAM or CloudFormation template: SAM events, mappings."""
+    sources: list[dict[str, Any]] = []
+    for resource in template.get("Resources", {}).values():
+        if resource["Type"] == "AWS::Lambda::EventSourceMapping":
+            sources.append(resource["Properties"])
+        for source_event in resource.get("Properties", {}).get("Events", {}).values():
+            if source_event["Type"] in {"DynamoDB", "Kinesis"}:
+                sources.append(source_event["Properties"])
+    return sources
+
+
+TEMPLATES = [
+    block
+    for block in docs_blocks.all_blocks()
+    if block.language == "yaml" and "Resources:" in block.text
+]
+
+
 class TestDeployment:
+    def test_the_docs_show_templates(self) -> None:
+        """The tutorial and the deployment page each show a SAM template."""
+        assert {block.page.name for block in TEMPLATES} >= {"tutorial.md", "deployment.md"}
+
+    @pytest.mark.parametrize("block", TEMPLATES, ids=lambda block: block.where)
+    def test_every_template_gives_up_on_a_bad_record(self, block: docs_blocks.Block) -> None:
+        """Every stream event source in a page's template retries, bisects and sends failures on.
+
+        Without them, one record that always fails blocks its shard until it expires (24 hours).
+        """
+        template = yaml.load(block.text, Loader=CloudFormationLoader)
+        sources = event_sources(template)
+
+        assert sources, block.where
+        for source in sources:
+            assert 0 <= source["MaximumRetryAttempts"] <= 10, block.where
+            assert source["BisectBatchOnFunctionError"] is True, block.where
+            destination = source["DestinationConfig"]["OnFailure"]["Destination"]
+            assert destination == {"GetAtt": destination["GetAtt"]}, block.where
+            queue = destination["GetAtt"].removesuffix(".Arn")
+            assert template["Resources"][queue]["Type"] in {"AWS::SQS::Queue", "AWS::SNS::Topic"}
+            assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"], block.where
+
     def test_sam_template_has_every_recommended_setting(self) -> None:
         """The SAM recipe sets the handler, the view type and every failure setting."""
         template = load_template(EXAMPLES / "deployment_template.yaml")
@@ -459,6 +489,11 @@ class TestDeployment:
             "filters",
         }
         assert ast.literal_eval(options["report_batch_item_failures"]) is True
+        # No FilterCriteria at all, rather than an empty one, when the app wants every record.
+        filters = options["filters"]
+        assert isinstance(filters, ast.BoolOp)
+        assert isinstance(filters.op, ast.Or)
+        assert ast.literal_eval(filters.values[-1]) is None
         assert ast.literal_eval(function_options["handler"]) == "lambda_function.handler"
         assert isinstance(calls["SqsDlq"], ast.Call)
 
@@ -480,10 +515,15 @@ class TestDeployment:
             "filter_criteria",
         ):
             assert re.search(rf"\b{argument}\b", mapping), argument
+        # Created before its role may read the stream, the mapping fails to create.
+        depends_on = re.search(r"depends_on\s*=\s*\[([^\]]*)\]", mapping)
+        assert depends_on is not None
+        assert "aws_iam_role_policy_attachment.stream_read" in depends_on.group(1)
+        assert "aws_iam_role_policy.send_failures" in depends_on.group(1)
 
     def test_recipes_read_filter_criteria_in_its_own_shape(self) -> None:
         """filter_criteria() has the Filters/Pattern shape the CDK and Terraform recipes read."""
-        app = import_file(TUTORIAL / "lambda_function.py").app
+        app = import_file(TUTORIAL_CODE / "lambda_function.py").app
 
         criteria = json.loads(json.dumps(app.filter_criteria()))
         cdk_filters = [{"pattern": rule["Pattern"]} for rule in criteria["Filters"]]
@@ -581,27 +621,127 @@ class TestReadme:
 
 
 class TestPages:
-    @pytest.mark.parametrize("name", PAGES)
-    def test_snippets_exist(self, name: str) -> None:
-        """Every file a page includes exists (mkdocs checks too, but only when it builds)."""
-        included = re.findall(r'--8<-- "([^"]+)"', page(name))
+    def test_pages_hold_their_code(self) -> None:
+        """No page includes a snippet: code and outputs are in the pages (the changelog aside)."""
+        including = [
+            path.name
+            for path in docs_blocks.pages()
+            if "--8<--" in path.read_text(encoding="utf-8") and path.name != "changelog.md"
+        ]
 
-        assert all((ROOT / path).is_file() for path in included), included
+        assert including == []
+
+    def test_every_bound_file_exists_or_is_page_code(self) -> None:
+        """Each marker names a file that exists, or a Python example the page alone holds."""
+        missing = [
+            f"{block.where}: {block.path}"
+            for block in docs_blocks.all_blocks()
+            if block.path is not None
+            and not (ROOT / block.path).is_file()
+            and not (block.kind == "example" and block.language == "python")
+        ]
+
+        assert missing == []
+
+    @pytest.mark.parametrize(
+        "block",
+        [
+            block
+            for block in docs_blocks.all_blocks()
+            if block.kind != "excerpt" and block.path and (ROOT / block.path).is_file()
+        ],
+        ids=lambda block: block.where,
+    )
+    def test_page_shows_the_file_as_it_is(self, block: docs_blocks.Block) -> None:
+        """A block bound to a file (project code, template, event, output) equals that file."""
+        assert block.path is not None
+        path = ROOT / block.path
+        if UPDATE and block.kind == "output":
+            docs_blocks.replace_shown(block, path.read_text(encoding="utf-8"))
+            return
+        assert block.shown == path.read_text(encoding="utf-8")
+
+    def test_excerpts_are_word_for_word(self) -> None:
+        """A block marked as an excerpt is a part of its file, line for line."""
+        excerpts = [block for block in docs_blocks.all_blocks() if block.kind == "excerpt"]
+
+        assert excerpts
+        for block in excerpts:
+            assert block.path is not None
+            assert block.text in (ROOT / block.path).read_text(encoding="utf-8"), block.where
+
+    def test_a_page_example_shown_twice_is_the_same(self) -> None:
+        """An example shown on two pages is the same code on both."""
+        texts: dict[str, set[str]] = {}
+        for block in docs_blocks.python_blocks():
+            if block.kind == "example" and block.path is not None:
+                texts.setdefault(block.path, set()).add(block.text)
+
+        assert {path for path, shown in texts.items() if len(shown) > 1} == set()
+        assert "docs/examples/failures_on_error.py" in texts
+
+    def test_every_python_block_is_an_example(self) -> None:
+        """Every Python block of the pages is bound to an example, so some test runs it."""
+        unbound = [block.where for block in docs_blocks.python_blocks() if block.path is None]
+        excerpts = [block.path for block in docs_blocks.python_blocks() if block.kind == "excerpt"]
+
+        assert unbound == []
+        assert len(docs_blocks.page_examples()) >= 25
+        assert excerpts == ["docs/examples/deployment_cdk.py"]  # its test parses the file
+
+    @pytest.mark.parametrize("name", sorted(docs_blocks.page_examples()))
+    def test_every_page_example_runs(
+        self, name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Each Python example of the pages imports and runs its module code without error."""
+        monkeypatch.syspath_prepend(str(PAGE_EXAMPLES))
+        monkeypatch.setitem(sys.modules, "orders", import_file(PAGE_EXAMPLES / "testing_orders.py"))
+
+        module = import_file(PAGE_EXAMPLES / name)
+
+        assert module.__file__ == str(PAGE_EXAMPLES / name)
+        capsys.readouterr()
+
+    def test_page_python_passes_mypy_strict(self, tmp_path: Path) -> None:
+        """The pages' Python, written out as modules, passes mypy --strict with our config."""
+        written = docs_blocks.materialize(tmp_path)
+
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mypy",
+                "--config-file",
+                str(ROOT / "pyproject.toml"),
+                "--no-error-summary",
+                *map(str, written.values()),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+
+        located = result.stdout
+        for name, path in written.items():
+            block = docs_blocks.page_examples()[name]
+            located = located.replace(str(path), f"{block.where} ({name})")
+        assert result.returncode == 0, located
+        assert "index_app.py" in written
 
     def test_every_example_is_shown(self) -> None:
-        """Every example code or output file is included in a page: none is left to rot."""
-        included = {path for name in PAGES for path in re.findall(r'--8<-- "([^"]+)"', page(name))}
+        """Every example file (code, template, output) is shown in a page: none is left to rot."""
+        shown = {block.path for block in docs_blocks.all_blocks() if block.path}
         examples = {
             str(path.relative_to(ROOT))
             for path in EXAMPLES.rglob("*")
             if path.is_file()
-            and path.relative_to(EXAMPLES).parts[0].startswith(PREFIXES)
-            and path.suffix in {".py", ".txt", ".yaml", ".tf"}
             and "__pycache__" not in path.parts
-            and path.name != "requirements.txt"
+            and path.suffix in {".py", ".txt", ".yaml", ".tf"}
         }
 
-        assert examples - included == set()
+        assert examples - shown == set()
 
     def test_nav_lists_every_page(self) -> None:
         """mkdocs.yml's nav names each page in docs/ once."""
@@ -612,3 +752,70 @@ class TestPages:
 
         assert sorted(in_nav) == sorted(path.name for path in DOCS.glob("*.md"))
         assert config["strict"] is True
+
+
+class TestRefusedInputs:
+    SECTION = page("records").split("### Inputs boto3 accepts and ddbstream refuses")[1]
+    ROWS = re.findall(r"^\| `(\{.*?\})` \| `(.*?)` \| (.*?) \|$", SECTION, re.MULTILINE)
+
+    def test_the_table_is_there(self) -> None:
+        """The records page lists the refused inputs in a table."""
+        assert len(self.ROWS) >= 15
+
+    @pytest.mark.parametrize(("given", "boto3_value", "message"), ROWS)
+    def test_boto3_accepts_and_ddbstream_refuses(
+        self, given: str, boto3_value: str, message: str
+    ) -> None:
+        """Each listed input: boto3 returns what the page says, ddbstream raises its message."""
+        from boto3.dynamodb.types import TypeDeserializer
+
+        from ddbstream import deserialize
+        from ddbstream.errors import DecodeError
+
+        value = json.loads(given)
+
+        returned = TypeDeserializer().deserialize(value)
+        if isinstance(returned, set):
+            assert returned == eval(boto3_value, {"Decimal": Decimal})  # sets: any order
+        else:
+            assert repr(returned) == boto3_value
+        with pytest.raises(DecodeError) as raised:
+            deserialize(value)
+        assert message in str(raised.value)
+
+
+class TestMigrationDifferences:
+    def test_powertools_raises_where_ddbstream_answers(self) -> None:
+        """The two intended differences the migration page lists hold for both libraries."""
+        from aws_lambda_powertools.utilities.batch import (
+            BatchProcessor,
+            EventType,
+            process_partial_response,
+        )
+        from aws_lambda_powertools.utilities.batch.exceptions import (
+            BatchProcessingError,
+            UnexpectedBatchTypeError,
+        )
+
+        def fail(record: object) -> None:
+            raise ValueError("always")
+
+        batch = event(insert({"pk": "a"}))
+        processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+        with pytest.raises(UnexpectedBatchTypeError):
+            process_partial_response(
+                event={"Records": []}, record_handler=fail, processor=processor, context=None
+            )
+        with pytest.raises(BatchProcessingError):
+            process_partial_response(
+                event=batch, record_handler=fail, processor=processor, context=None
+            )
+
+        app = App(report_batch_item_failures=True)
+        app.on_insert(fail)
+        assert app.handler({"Records": []}, None) == {"batchItemFailures": []}
+        sequence = batch["Records"][0]["dynamodb"]["SequenceNumber"]
+        assert app.handler(batch, None) == {"batchItemFailures": [{"itemIdentifier": sequence}]}
+        text = page("migration")
+        assert "`UnexpectedBatchTypeError`" in text
+        assert "`BatchProcessingError`" in text

@@ -522,3 +522,72 @@ class TestSetup:
         assert credentials.access_key == "local"
         with pytest.raises(TailError, match="no AWS region configured"):
             _clients(None, None)
+
+
+class TestFailureOutput:
+    def test_traceback_goes_to_standard_error(self) -> None:
+        """Each failed attempt's traceback is written to err, the lines to out."""
+        app = App(report_batch_item_failures=True)
+
+        @app.on_insert
+        def refuse(record: Record) -> None:
+            raise ValueError(f"no {record.keys['pk']}")
+
+        shard = FakeShard("s-1")
+        shard.records = [raw("a", "101")]
+        err = io.StringIO()
+        follower, out = make_tail(app, FakeStreams(shard), max_retries=1, idle_exit=1, err=err)
+
+        assert follower.run() == 1
+
+        assert err.getvalue().count("Traceback (most recent call last)") == 2
+        assert "ValueError: no a" in err.getvalue()
+        assert "Traceback" not in out.getvalue()
+
+    def test_each_retry_shows_when_it_runs(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Retry lines are numbered and carry their own time, so attempts are told apart."""
+        app = App()
+        app.on_insert(lambda record: 1 / 0)
+        shard = FakeShard("s-1")
+        shard.records = [raw("a", "101")]
+        moments = iter(
+            [datetime(2026, 1, 1, 12, 0, 0, 100_000), datetime(2026, 1, 1, 12, 0, 0, 600_000)]
+        )
+
+        class Clock(datetime):
+            @classmethod
+            def now(cls, tz: Any = None) -> Any:
+                return next(moments)
+
+        monkeypatch.setattr("ddbstream.tail.datetime", Clock)
+        follower, out = make_tail(
+            app, FakeStreams(shard), max_retries=2, idle_exit=1, err=io.StringIO()
+        )
+
+        assert follower.run() == 1
+
+        retries = [line for line in out.getvalue().splitlines() if line.startswith("retry ")]
+        assert retries == [
+            "retry 1 of 2 at 12:00:00.600 (in 0.5s): the whole batch of 1 record(s) "
+            "(report_batch_item_failures is off)",
+            "retry 2 of 2 at 12:00:01.100 (in 0.5s): the whole batch of 1 record(s) "
+            "(report_batch_item_failures is off)",
+        ]
+
+    def test_retry_without_a_limit(self) -> None:
+        """Without max_retries the retry line has no total."""
+        app = App()
+        calls: list[int] = []
+
+        @app.on_insert
+        def flaky(record: Record) -> None:
+            calls.append(1)
+            if len(calls) == 1:
+                raise RuntimeError("once")
+
+        shard = FakeShard("s-1")
+        shard.records = [raw("a", "101")]
+        follower, out = make_tail(app, FakeStreams(shard), idle_exit=1, err=io.StringIO())
+
+        assert follower.run() == 0
+        assert "\nretry 1 at " in out.getvalue()

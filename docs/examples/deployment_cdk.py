@@ -12,6 +12,9 @@ from constructs import Construct
 sys.path.insert(0, "src")  # the function's code, to read its routes' FilterCriteria
 from lambda_function import app as stream_app
 
+# The routes' FilterCriteria; none at all (not an empty list) when the app wants every record.
+filters = [{"pattern": rule["Pattern"]} for rule in stream_app.filter_criteria()["Filters"]]
+
 
 class OrderEvents(Stack):
     def __init__(self, scope: Construct, construct_id: str) -> None:
@@ -43,9 +46,7 @@ class OrderEvents(Stack):
                 retry_attempts=10,
                 max_record_age=Duration.days(1),
                 on_failure=sources.SqsDlq(failures),
-                filters=[
-                    {"pattern": rule["Pattern"]} for rule in stream_app.filter_criteria()["Filters"]
-                ],
+                filters=filters or None,
             )
         )
 

@@ -38,6 +38,12 @@ resource "aws_lambda_event_source_mapping" "orders_stream" {
   starting_position = "TRIM_HORIZON"
   batch_size        = 100
 
+  # Lambda checks the role when the mapping is created: attach the policies first.
+  depends_on = [
+    aws_iam_role_policy_attachment.stream_read,
+    aws_iam_role_policy.send_failures,
+  ]
+
   # Together with App(report_batch_item_failures=True) in lambda_function.py.
   function_response_types        = ["ReportBatchItemFailures"]
   bisect_batch_on_function_error = true

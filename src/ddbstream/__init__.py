@@ -39,3 +39,13 @@ __all__ = [
     "deserialize_image",
     "errors",
 ]
+
+
+def __getattr__(name: str) -> str:
+    # ``__version__`` is read from the installed metadata on first use only: importlib.metadata
+    # costs milliseconds that ``import ddbstream`` in a cold start should not pay.
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("ddbstream")
+    raise AttributeError(f"module 'ddbstream' has no attribute {name!r}")

@@ -187,14 +187,16 @@ class Decoder:
         try:
             return self.fast_value(tagged)
         except Exception:  # malformed or too deep: the careful decoder says which
-            return _careful_value(tagged, path, self.parse_number)
+            pass
+        return _careful_value(tagged, path, self.parse_number)
 
     def image(self, image: Any, path: str = "image") -> dict[str, Any]:
         """Decode a map of attribute names to tagged values; errors name *path*."""
         try:
             return self.fast_image(image)
         except Exception:  # malformed or too deep: the careful decoder says which
-            return self.careful_image(image, path)
+            pass
+        return self.careful_image(image, path)
 
     def careful_image(self, image: Any, path: str = "image") -> dict[str, Any]:
         """Decode like :meth:`image` without recursion, raising a DecodeError naming the path."""
@@ -202,7 +204,13 @@ class Decoder:
             raise DecodeError(
                 f"expected a map of attribute names to values, got {_kind(image)}", path=path
             ) from None
-        return _careful_value({"M": image}, path, self.parse_number)  # type: ignore[no-any-return]
+        try:
+            return _careful_value({"M": image}, path, self.parse_number)  # type: ignore[no-any-return]
+        except DecodeError as error:
+            # Callers try the fast decoder first: what it raised is internal, not the context.
+            if error.__cause__ is None:
+                error.__suppress_context__ = True
+            raise
 
 
 EXACT_DECODER = Decoder()

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ._batch import Outcome
+    from ._sources import Batch, Source
 
 __all__ = ["load_app", "main"]
 
@@ -36,6 +37,10 @@ class CommandError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:  # list the commands rather than argparse's bare "required" error
+        parser.print_help()
+        return 2
     arguments = parser.parse_args(argv)
     try:
         return int(arguments.command(arguments))
@@ -44,10 +49,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("ddbstream")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ddbstream",
         description="Run and inspect ddbstream apps (DynamoDB Streams handlers for Lambda).",
+        epilog="Run `ddbstream COMMAND --help` for a command's options.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"ddbstream {_version()}", help="print the version"
     )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     handler_help = (
@@ -71,7 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     invoke.set_defaults(command=_invoke)
 
-    routes = commands.add_parser("routes", help="list the app's routes in the order they run")
+    routes = commands.add_parser(
+        "routes",
+        help="list the app's routes in the order they run",
+        description="List the routes of the app HANDLER names, in the order they run for a "
+        "record, with their filters and where each is defined; fallbacks last.",
+    )
     routes.add_argument("handler", metavar="HANDLER", help=handler_help)
     routes.set_defaults(command=_routes)
 
@@ -148,20 +168,24 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _invoke(arguments: argparse.Namespace) -> int:
-    app = load_app(arguments.handler)
+    target = _resolve(arguments.handler)
     event = _read_json(arguments.event)
     context = _Context(arguments.timeout) if arguments.timeout is not None else None
+    app = _app_behind(target)
+    if app is None:
+        return _invoke_function(arguments.handler, target, event, context)
     try:
         outcome = app.process(event, context)
     except DdbStreamError as problem:  # the event as a whole is unusable
         raise CommandError(str(problem)) from None
-    _print_outcome(outcome, len(read_event(event, app.pipes_identifier)))
+    reporting = app.report_batch_item_failures
+    _print_outcome(outcome, read_event(event, app.pipes_identifier), reporting=reporting)
     if outcome.error is not None:
         import traceback
 
         print(file=sys.stderr)
         traceback.print_exception(outcome.error, file=sys.stderr)
-    if app.report_batch_item_failures or not outcome.failures:
+    if reporting or not outcome.failures:
         try:
             print(f"\nresponse: {lambda_json(app._response(outcome))}")
         except TypeError as problem:
@@ -173,6 +197,25 @@ def _invoke(arguments: argparse.Namespace) -> int:
             "whole batch"
         )
     return 1 if outcome.failures else 0
+
+
+def _invoke_function(spec: str, function: Any, event: Any, context: Any) -> int:
+    """Run a handler that is not an App's: Lambda would call it, so invoke calls it too."""
+    print(f"{spec} is not a ddbstream App's handler: calling it as Lambda would", file=sys.stderr)
+    try:
+        response = function(event, context)
+    except Exception as error:
+        import traceback
+
+        traceback.print_exception(error, file=sys.stderr)
+        print("\nthe handler raised: Lambda would retry the whole batch")
+        return 1
+    try:
+        print(f"\nresponse: {lambda_json(response)}")
+    except TypeError as problem:
+        print(f"\nresponse: Lambda's runtime could not encode it as JSON: {problem}")
+        return 1
+    return 0
 
 
 def _routes(arguments: argparse.Namespace) -> int:
@@ -271,20 +314,82 @@ def load_app(spec: str) -> App:
     Raises:
         CommandError: the module or attribute does not exist or is not a ddbstream app.
     """
+    target = _resolve(spec)
+    app = _app_behind(target)
+    if app is None:
+        app = _only_app_of(target)
+    if app is None:
+        raise CommandError(
+            f"{spec} is {_describe(target)}, not a ddbstream App or its handler "
+            "(export `handler = app.handler` with app = ddbstream.App())"
+        )
+    return app
+
+
+def _resolve(spec: str) -> Any:
+    """The object HANDLER names, refused (exit 2) when Lambda could not call it."""
     if ":" in spec and (spec.split(":", 1)[0].endswith(".py") or os.sep in spec or "/" in spec):
         path_text, _, attribute = spec.rpartition(":")
         target = _attribute(_import_file(Path(path_text)), attribute, spec)
     else:
         target = _import_lambda_handler(spec)
     if isinstance(target, App):
+        return target  # App(event, context) is app.handler(event, context)
+    if not callable(target):
+        raise CommandError(
+            f"Lambda could not call {spec}: it is {_describe(target)}, not a function. Point "
+            "the handler setting at a function taking (event, context), such as "
+            "`handler = app.handler`"
+        )
+    import inspect
+
+    try:
+        inspect.signature(target).bind(None, None)
+    except TypeError:
+        raise CommandError(
+            f"Lambda could not call {spec}: Lambda calls it with (event, context), but its "
+            f"signature is {_signature(target)}"
+        ) from None
+    except ValueError:  # pragma: no cover - a builtin without a signature: let it run
+        pass
+    return target
+
+
+def _app_behind(target: Any) -> App | None:
+    """The App whose entry point *target* is: the App itself or its ``handler``, else None.
+
+    A wrapper function that calls an app is not the app: ``invoke`` runs the wrapper.
+    """
+    if isinstance(target, App):
         return target
     app = getattr(target, "app", None)
-    if isinstance(app, App):
+    if isinstance(app, App) and target is app.handler:
         return app
-    raise CommandError(
-        f"{spec} is {target!r}, not a ddbstream App or its handler "
-        "(export `handler = app.handler` with app = ddbstream.App())"
-    )
+    return None
+
+
+def _only_app_of(target: Any) -> App | None:
+    """The one App of the module that defines the function *target*, if there is one."""
+    found = {
+        id(value): value
+        for value in getattr(target, "__globals__", {}).values()
+        if isinstance(value, App)
+    }
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"a {type(value).__name__} ({text})"
+
+
+def _signature(function: Any) -> str:
+    import inspect
+
+    names = ", ".join(inspect.signature(function).parameters)
+    return f"{getattr(function, '__name__', 'handler')}({names})"
 
 
 def _import_lambda_handler(setting: str) -> Any:
@@ -302,6 +407,8 @@ def _import_lambda_handler(setting: str) -> Any:
         module = importlib.import_module(module_name.replace("/", "."))
     except ModuleNotFoundError as error:
         parent = module_name.split(".")[0]
+        if error.name is not None and not _is_part_of(error.name, module_name):
+            raise _import_failed(error) from None  # the module exists; an import in it fails
         if "." in module_name and error.name != parent and _module_exists(parent):
             raise CommandError(
                 f"Lambda would fail on the handler setting {setting!r}: it splits the setting "
@@ -313,7 +420,52 @@ def _import_lambda_handler(setting: str) -> Any:
             f"cannot import module {module_name!r} for handler {setting!r}: {error} "
             f"(run from the folder that holds {module_name.replace('.', '/')}.py)"
         ) from None
+    except Exception as error:
+        raise _import_failed(error) from None
     return _attribute(module, attribute, setting)
+
+
+def _is_part_of(name: str, module_name: str) -> bool:
+    """Whether module *name* is *module_name* or one of the packages it is in."""
+    return module_name == name or module_name.startswith(f"{name}.")
+
+
+def _import_failed(error: BaseException) -> CommandError:
+    """A short message for an exception raised while the user's module was imported: where,
+    what, and the fix when it is a known one, instead of the frames of the import machinery."""
+    import traceback
+
+    from .errors import SetupError
+
+    here = str(Path(__file__).resolve().parent)
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if not frame.filename.startswith(("<", here))
+        and "importlib" not in Path(frame.filename).parts
+    ]
+    where = ""
+    if frames:
+        frame = frames[-1]
+        try:
+            filename = os.path.relpath(frame.filename)
+        except ValueError:  # pragma: no cover - another drive on Windows
+            filename = frame.filename
+        where = f"{filename}:{frame.lineno}: "
+    message = f"{where}{type(error).__name__}: {error}"
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        package = error.name.split(".")[0]
+        message += (
+            f". Install it where you run ddbstream (python -m pip install {package}), and add "
+            "it to the function's requirements.txt so that Lambda has it too"
+        )
+    elif isinstance(error, SetupError) and "a handler must be callable, got '" in str(error):
+        name = str(error).rpartition("got ")[2]
+        message += (
+            f". Filters are keyword arguments: write @app.on_modify(changed={name}) (or where=, "
+            "new=, old=) rather than @app.on_modify(" + name + ")"
+        )
+    return CommandError(message)
 
 
 def _module_exists(name: str) -> bool:
@@ -335,7 +487,11 @@ def _import_file(path: Path) -> Any:
         raise CommandError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        del sys.modules[name]
+        raise _import_failed(error) from None
     return module
 
 
@@ -353,7 +509,9 @@ def _attribute(module: Any, attribute: str, spec: str) -> Any:
 # --- output ----------------------------------------------------------------------------------
 
 
-def _print_outcome(outcome: Outcome, total: int) -> None:
+def _print_outcome(outcome: Outcome, batch: Batch, *, reporting: bool) -> None:
+    source, raws = batch.source, batch.records
+    total = len(raws)
     rows = [("#", "eventID", "event", "sequence number", "outcome", "routes run")]
     for number, record in enumerate(outcome.records, start=1):
         ran = outcome.routes_run(record)
@@ -371,18 +529,37 @@ def _print_outcome(outcome: Outcome, total: int) -> None:
             )
         )
     started = len(outcome.records)
-    if outcome.error is not None and outcome.failed_record is None:
+    if outcome.error is not None and outcome.failed_record is None and started < total:
         # The record failed before it could be read (malformed): it has no Record.
-        identifier = outcome.failures[0]["itemIdentifier"]
-        rows.append((str(started + 1), "?", "?", identifier, "FAILED", "-"))
+        rows.append((*_raw_cells(source, raws, started), "FAILED (unreadable)", "-"))
         started += 1
-    for number in range(started + 1, total + 1):
-        rows.append((str(number), "", "", "", "not run", "-"))
+    # The time guard stops before a record without an error: it and the rest were not started.
+    out_of_time = outcome.error is None and bool(outcome.failures)
+    for index in range(started, total):
+        status = "not run: out of time" if out_of_time else "not run"
+        rows.append((*_raw_cells(source, raws, index), status, "-"))
     _print_table(rows)
     summary = f"\n{outcome.processed} of {total} records processed"
-    if outcome.failures:
+    if out_of_time:
+        summary += f"; {total - started} stopped by the time guard before they started"
+    elif outcome.failures:
+        summary += f"; record {started} (eventID {_raw_cells(source, raws, started - 1)[1]}) failed"
+    if outcome.failures and reporting:
         summary += f", {len(outcome.failures)} reported as failed"
     print(summary)
+
+
+def _raw_cells(source: Source, raws: list[Any], index: int) -> tuple[str, str, str, str]:
+    """Position, eventID, event name and identifier of a record read from its raw form."""
+    raw = raws[index]
+    fields = raw if isinstance(raw, dict) else {}
+    identifier = source.identifier_or_none(raw)
+    return (
+        str(index + 1),
+        str(fields.get("eventID", "?")),
+        str(fields.get("eventName", "?")),
+        identifier or "?",
+    )
 
 
 def _print_table(rows: Sequence[Sequence[str]]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from .errors import DdbStreamError
 
@@ -174,6 +174,7 @@ class StreamTail:
         max_records: stop once this many records were processed.
         idle_exit: stop after this many seconds without a new record.
         out: where the lines go (standard output by default).
+        err: where each failure's traceback goes (standard error by default).
         sleep: how to pause (tests pass a function that writes to the table instead).
         clock: a monotonic clock in seconds, for *idle_exit* and shard discovery.
     """
@@ -192,6 +193,7 @@ class StreamTail:
         max_records: int | None = None,
         idle_exit: float | None = None,
         out: TextIO | None = None,
+        err: TextIO | None = None,
         sleep: Callable[[float], object] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -215,6 +217,7 @@ class StreamTail:
         self._dynamodb = dynamodb
         self._streams = streams
         self._out = out
+        self._err = err
         self._sleep = sleep
         self._clock = clock
         self._shards: dict[str, _Shard] = {}
@@ -314,7 +317,12 @@ class StreamTail:
                     f"the whole batch of {len(records)} record(s) "
                     "(report_batch_item_failures is off)"
                 )
-            self._say(f"retrying {what} in {self.poll_interval:g}s")
+            at = datetime.now() + timedelta(seconds=self.poll_interval)
+            of = f" of {self.max_retries}" if self.max_retries is not None else ""
+            self._say(
+                f"retry {retries}{of} at {at.strftime('%H:%M:%S.%f')[:-3]} "
+                f"(in {self.poll_interval:g}s): {what}"
+            )
             self._sleep(self.poll_interval)
 
     def _print_outcome(self, outcome: Outcome) -> None:
@@ -331,6 +339,10 @@ class StreamTail:
             # The record failed before it could be read (malformed): it has no Record.
             identifier = outcome.failures[0]["itemIdentifier"]
             self._say(f"?  record {identifier}  FAILED  {_error(outcome.error)}")
+        if outcome.error is not None:
+            import traceback
+
+            traceback.print_exception(outcome.error, file=self._err or sys.stderr)
 
     def _say(self, line: str) -> None:
         print(line, file=self._out or sys.stdout, flush=True)
