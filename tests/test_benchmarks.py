@@ -74,6 +74,14 @@ class TestEventGenerator:
         event = make_event(1000)
         assert 60 <= len(run.expected_selective(event)) <= 140
 
+    def test_mixed_case_reaches_one_record_in_seven(self) -> None:
+        """About 14% of records reach a handler of the mixed case, every route kind used."""
+        event = make_event(1000, seed=8)
+        seen = run.expected_mixed(event)
+        reached = {id(new if new is not None else old) for _, new, old in seen}
+        assert 120 <= len(reached) <= 160
+        assert {name for name, _, _ in seen} >= {"escalated", "expired", "big customer"}
+
 
 class TestBenchmarkCheck:
     @pytest.mark.parametrize("shape", SHAPES)
@@ -87,6 +95,7 @@ class TestBenchmarkCheck:
             "boto3",
             "powertools",
             "selective",
+            "mixed",
         ]
 
     def test_ddbstream_values_equal_the_floor(self) -> None:
@@ -323,7 +332,7 @@ class TestNarrowing:
 
         every: list[str] = []
         plain = _routed_app(every)
-        narrow = _route_table(plain)._narrow
+        narrow = _route_table(plain).narrowers
         narrow.update(dict.fromkeys(narrow))  # no index: test every route
         expected = _outcome(lambda: plain.handler({"Records": [raw]}, None), every)
 
@@ -332,10 +341,10 @@ class TestNarrowing:
     def test_index_is_built_for_kind_routes(self) -> None:
         """Routes sharing an equality on one attribute get an index; others do not."""
         app = _routed_app([])
-        assert all(narrow is not None for narrow in _route_table(app)._narrow.values())
+        assert all(narrow is not None for narrow in _route_table(app).narrowers.values())
         single = App()
         single.on_insert(where={"kind": "order"})(print)
-        assert _route_table(single)._narrow["INSERT"] is None  # one route: nothing to gain
+        assert _route_table(single).narrowers["INSERT"] is None  # one route: nothing to gain
 
     def test_kinds_route_to_their_handler(self) -> None:
         """With one route per kind, each record reaches exactly the route for its kind."""

@@ -51,6 +51,8 @@ class Filters:
         tests: the tests a record must pass, cheapest first.
         index_key: ``(attribute, text)`` when the first test that can fail is
             ``Attr(attribute).eq(text)`` on ``record.item``: the router indexes routes by it.
+        tests_when_indexed: with an ``index_key``, the tests left once the router has seen
+            the item hold ``{"S": text}`` there; else None.
     """
 
     __slots__ = (
@@ -63,6 +65,7 @@ class Filters:
         "runs_for",
         "tables",
         "tests",
+        "tests_when_indexed",
         "ttl",
         "where",
     )
@@ -122,8 +125,12 @@ class Filters:
                 f"{option}= can never match: {' and '.join(sorted(events))} records have no "
                 f"{option} image"
             )
-        self.tests = self._compile_tests(route_name)
-        self.index_key = self._index_key()
+        self.tests = self._compile_tests(route_name, self.where)
+        self.index_key, rest = _index(self.where)
+        # What is left to test once the router has seen the index condition hold.
+        self.tests_when_indexed = (
+            None if self.index_key is None else self._compile_tests(route_name, rest)
+        )
 
     def matches(self, record: Record[Any]) -> bool:
         """Whether *record* passes every filter (its event name is the router's business)."""
@@ -136,16 +143,17 @@ class Filters:
         """The filters as written: ``where={'type': 'ORDER'}, changed='status'``."""
         return ", ".join(f"{key}={value!r}" for key, value in self.given.items())
 
-    def _compile_tests(self, route_name: str) -> tuple[RecordTest, ...]:
+    def _compile_tests(
+        self, route_name: str, where: Condition | ImageTest | None
+    ) -> tuple[RecordTest, ...]:
         tests: list[RecordTest] = []
-        tables = self.tables
-        if tables is not None:
-            tests.append(lambda record: record.table_name in tables)
+        if self.tables is not None:
+            tests.append(_table_test(self.tables))
         ttl = self.ttl
         if ttl is not None:
             tests.append(lambda record: record.is_ttl_expiry is ttl)
-        if self.where is not None:
-            tests.append(_item_test(self.where, f"route {route_name!r} (where=)"))
+        if where is not None:
+            tests.append(_item_test(where, f"route {route_name!r} (where=)"))
         for image, test in (("NewImage", self.new), ("OldImage", self.old)):
             if test is not None:
                 key = "new" if image == "NewImage" else "old"
@@ -158,26 +166,52 @@ class Filters:
             tests.append(_changed_test(paths, needed_by))
         return tuple(tests)
 
-    def _index_key(self) -> tuple[str, str] | None:
-        """``(attribute, text)`` when the first test that can fail is ``Attr(attribute).eq(text)``.
-
-        ``table=`` and ``ttl=`` come first but never raise; ``new=``, ``old=`` and
-        ``changed=`` come after, and ``&`` stops at the first false condition.
-        """
-        condition = self.where
-        if not isinstance(condition, Condition):
-            return None
-        while type(condition) is And and condition.conditions:
-            condition = condition.conditions[0]
-        if type(condition) is not Comparison:
-            return None
-        steps, text = condition.steps, condition.text
-        if text is None or len(steps) != 1 or not isinstance(steps[0], str):
-            return None
-        return steps[0], text
-
     def __repr__(self) -> str:
         return f"Filters(events={sorted(self.events)!r}, {self.describe()})"
+
+
+def _index(where: Condition | ImageTest | None) -> tuple[tuple[str, str] | None, Condition | None]:
+    """``((attribute, text), the rest of where=)`` when *where*'s first test that can fail is
+    ``Attr(attribute).eq(text)``; ``(None, None)`` otherwise.
+
+    ``table=`` and ``ttl=`` come before ``where=`` but never raise; ``new=``, ``old=`` and
+    ``changed=`` come after it, and ``&`` stops at the first false condition: so a record
+    whose item holds ``{"S": text}`` there passes that test, and only the rest can fail.
+    """
+    if not isinstance(where, Condition):
+        return None, None
+    rest: list[Condition] = []  # the conditions after the first, innermost last
+    condition = where
+    while type(condition) is And and condition.conditions:
+        first, *after = condition.conditions
+        rest[:0] = after
+        condition = first
+    if type(condition) is not Comparison:
+        return None, None
+    steps, text = condition.steps, condition.text
+    if text is None or len(steps) != 1 or not isinstance(steps[0], str):
+        return None, None
+    remainder = None if not rest else rest[0] if len(rest) == 1 else And(*rest)
+    return (steps[0], text), remainder
+
+
+def _table_test(tables: tuple[str, ...]) -> RecordTest:
+    """``table=``: the table named by ``tableName`` (Kinesis) or by the stream's ARN."""
+    by_arn: dict[str, bool] = {}  # a batch comes from one stream: look its ARN up once
+
+    def test(record: Record[Any]) -> bool:
+        change = record.change
+        arn = change.get("eventSourceARN")
+        if "tableName" not in change and arn.__class__ is str:
+            found = by_arn.get(arn)
+            if found is None:
+                found = record.table_name in tables
+                if len(by_arn) < 64:
+                    by_arn[arn] = found
+            return found
+        return record.table_name in tables
+
+    return test
 
 
 def _names(names: Names, option: str) -> tuple[str, ...]:

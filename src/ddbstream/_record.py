@@ -477,8 +477,19 @@ def table_from_arn(arn: object) -> str | None:
     """``arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/...`` -> ``NAME``."""
     if not isinstance(arn, str):
         return None
+    try:
+        return _TABLE_OF_ARN[arn]
+    except KeyError:
+        pass
     parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[2] != "dynamodb":
-        return None
-    resource = parts[5].split("/")
-    return resource[1] if len(resource) > 1 and resource[0] == "table" else None
+    name = None
+    if len(parts) == 6 and parts[2] == "dynamodb":
+        resource = parts[5].split("/")
+        name = resource[1] if len(resource) > 1 and resource[0] == "table" else None
+    if len(_TABLE_OF_ARN) < 256:  # a function reads a stream or a few: stays small
+        _TABLE_OF_ARN[arn] = name
+    return name
+
+
+_TABLE_OF_ARN: dict[str, str | None] = {}
+"""Stream ARN -> table name, parsed once: every record of a batch names the same stream."""

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     RecordT = TypeVar("RecordT", bound="Record[Any]")
     Call: TypeAlias = "Callable[[Record[Any]], object]"
     """A handler as the batch loop calls it: with the record alone."""
+    Test: TypeAlias = "Callable[[Record[Any]], bool]"
+    """A route's filters as one test of a record."""
+    Narrow: TypeAlias = "Callable[[Record[Any]], tuple[tuple[Route, Test, Call], ...]]"
+    """Gives the routes worth testing for a record: fewer than all, by an index."""
 
     class Registrar(Protocol[RecordT]):
         """What ``@router.on_modify(...)`` returns: registers a handler, returns it as is.
@@ -403,9 +407,11 @@ class Dispatch:
         on_failure: called with ``(record, error)`` when a filter or handler fails: the error
             hooks handle it and return, or it raises and the record fails.
         has_async: whether any route or fallback is an ``async def``.
+        narrowers: event name -> a function giving the routes worth testing for a record
+            (by an index of ``where=`` equalities), or None to test every route.
     """
 
-    __slots__ = ("_by_event", "_fallbacks", "_narrow", "_trace", "has_async", "on_failure", "plan")
+    __slots__ = ("has_async", "narrowers", "on_failure", "plan", "select")
 
     def __init__(
         self,
@@ -430,16 +436,15 @@ class Dispatch:
         every_route = list(routes)
         fallbacks = tuple(fallbacks)
         call_of = {route: _call(route, context, trace) for route in (*every_route, *fallbacks)}
-        by_event: dict[str, tuple[tuple[Route, Call], ...]] = {
+        by_event: dict[str, tuple[tuple[Route, Test, Call], ...]] = {
             event: tuple(
-                (route, call_of[route]) for route in every_route if event in route.filters.runs_for
+                (route, _test(route.filters.tests), call_of[route])
+                for route in every_route
+                if event in route.filters.runs_for
             )
             for event in EVENT_NAMES
         }
-        self._by_event = by_event
-        self._fallbacks = tuple(call_of[route] for route in fallbacks)
-        self._narrow = {event: _narrower(event, found) for event, found in by_event.items()}
-        self._trace = trace
+        fallback_calls = tuple(call_of[route] for route in fallbacks)
         self.on_failure = on_failure
         self.has_async = any(route.is_async for route in call_of)
         # With a trace, every record goes through select(), which tells the trace about it.
@@ -447,28 +452,66 @@ class Dispatch:
             event: (
                 RECORD_CLASSES[event],
                 None
-                if trace is not None or any(route.filters.tests for route, _ in found)
-                else tuple(call for _, call in found) or self._fallbacks,
+                if trace is not None or any(route.filters.tests for route, _, _ in found)
+                else tuple(call for _, _, call in found) or fallback_calls,
             )
             for event, found in by_event.items()
         }
+        self.narrowers = {event: _narrower(event, found) for event, found in by_event.items()}
+        self.select = _selector(by_event, self.narrowers, fallback_calls, on_failure, trace)
+        """The handlers to run for a record: every match's, in order, else the fallbacks'."""
 
-    def select(self, record: Record[Any]) -> Sequence[Call]:
-        """The handlers to run for *record*: every match's, in order, else the fallbacks'."""
-        if self._trace is not None:
-            self._trace(record, None)
+
+def _selector(
+    by_event: dict[str, tuple[tuple[Route, Test, Call], ...]],
+    narrowers: dict[str, Narrow | None],
+    fallbacks: tuple[Call, ...],
+    on_failure: Callable[[Record[Any], Exception], None],
+    trace: Callable[[Record[Any], str | None], None] | None,
+) -> Callable[[Record[Any]], Sequence[Call]]:
+    """``Dispatch.select``: a closure, as it runs for every record that filters decide on."""
+
+    def select(record: Record[Any]) -> Sequence[Call]:
+        if trace is not None:
+            trace(record, None)
         name = record.event_name
-        narrow = self._narrow[name]
+        narrow = narrowers[name]
+        routes = by_event[name] if narrow is None else narrow(record)
         selected = []
         undecided = False  # a filter failed and an error hook handled it
-        for route, call in self._by_event[name] if narrow is None else narrow(record):
+        for _, test, call in routes:
             try:
-                if route.filters.matches(record):
+                if test(record):
                     selected.append(call)
             except Exception as error:
-                self.on_failure(record, error)
+                on_failure(record, error)
                 undecided = True
-        return selected or (() if undecided else self._fallbacks)
+        return selected or (() if undecided else fallbacks)
+
+    return select
+
+
+def _test(tests: tuple[Test, ...]) -> Test:
+    """*tests* as one test of a record, with no call more than needed on the hot path."""
+    if not tests:
+        return _always
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        first, second = tests
+        return lambda record: first(record) and second(record)
+
+    def all_pass(record: Record[Any]) -> bool:
+        for test in tests:  # noqa: SIM110 - a loop is faster than all() on the hot path
+            if not test(record):
+                return False
+        return True
+
+    return all_pass
+
+
+def _always(record: Record[Any]) -> bool:
+    return True
 
 
 def _call(
@@ -496,9 +539,7 @@ def _call(
     return run
 
 
-def _narrower(
-    event: str, routes: tuple[tuple[Route, Call], ...]
-) -> Callable[[Record[Any]], tuple[tuple[Route, Call], ...]] | None:
+def _narrower(event: str, routes: tuple[tuple[Route, Test, Call], ...]) -> Narrow | None:
     """Index *routes* by the string their ``where=`` wants one attribute to equal, if any.
 
     With ten routes each on its own ``where={"kind": ...}``, a record is tested by the one
@@ -508,7 +549,7 @@ def _narrower(
     none of them; anything else (no image, malformed values) is tested by every route, which
     raises as it must.
     """
-    keys = [route.filters.index_key for route, _ in routes]
+    keys = [route.filters.index_key for route, _, _ in routes]
     counts: dict[str, int] = {}
     for key in keys:
         if key is not None:
@@ -519,9 +560,16 @@ def _narrower(
     # Per route: the text it needs the attribute to equal, or None when it is not indexed.
     wanted = [key[1] if key is not None and key[0] == attribute else None for key in keys]
     others = tuple(route for route, text in zip(routes, wanted, strict=True) if text is None)
+    # A route indexed under the record's text needs only the tests after its index condition.
+    narrowed = [
+        entry
+        if need is None
+        else (entry[0], _test(entry[0].filters.tests_when_indexed or ()), entry[2])
+        for entry, need in zip(routes, wanted, strict=True)
+    ]
     by_text = {
         text: tuple(
-            route for route, need in zip(routes, wanted, strict=True) if need in (None, text)
+            entry for entry, need in zip(narrowed, wanted, strict=True) if need in (None, text)
         )
         for text in wanted
         if text is not None
@@ -531,7 +579,7 @@ def _narrower(
     dict_ = dict
     str_ = str
 
-    def narrow(record: Record[Any]) -> tuple[tuple[Route, Call], ...]:
+    def narrow(record: Record[Any]) -> tuple[tuple[Route, Test, Call], ...]:
         dynamodb = record.dynamodb
         for name in images:
             image = dynamodb.get(name)
