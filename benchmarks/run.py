@@ -284,12 +284,9 @@ def mixed_contender(sink: Sink) -> Runner:
 def expected_mixed(event: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """What the mixed routes must see, worked out in plain Python on decoded images."""
     seen: list[tuple[str, Any, Any]] = []
-    for raw in event["Records"]:
-        decoded: list[tuple[str, Any, Any]] = []
-        minimal_contender(lambda name, new, old: decoded.append((name, new, old)))(
-            {"Records": [raw]}
-        )
-        ((event_name, new, old),) = decoded
+    decoded: list[tuple[str, Any, Any]] = []
+    minimal_contender(lambda name, new, old: decoded.append((name, new, old)))(event)
+    for raw, (event_name, new, old) in zip(event["Records"], decoded, strict=True):
         item = new if new is not None else old
         kind = item.get("kind")  # small items have no kind: only the kind-less routes run
         ttl = "userIdentity" in raw

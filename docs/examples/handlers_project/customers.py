@@ -1,8 +1,8 @@
-from ddbstream import Record, Router
+from ddbstream import Insert, Router
 
 router = Router()
 
 
 @router.on_insert(where={"type": "CUSTOMER"})
-def customer_signed_up(record: Record) -> None:
+def customer_signed_up(record: Insert) -> None:
     print("welcome", record.new["name"])

@@ -1,13 +1,13 @@
-from ddbstream import Record, Router
+from ddbstream import Insert, Modify, Router
 
 router = Router()
 
 
 @router.on_insert(where={"type": "ORDER"})
-def order_placed(record: Record) -> None:
+def order_placed(record: Insert) -> None:
     print("order placed", record.keys["pk"])
 
 
 @router.on_modify(where={"type": "ORDER"}, changed="status")
-def order_status(record: Record) -> None:
+def order_status(record: Modify) -> None:
     print("order", record.keys["pk"], record.old["status"], "->", record.new["status"])

@@ -1,6 +1,6 @@
 """Order notifications: the tutorial's Lambda function (handler setting lambda_function.handler)."""
 
-from ddbstream import App, Attr, Record
+from ddbstream import App, Attr, Insert, Modify
 
 app = App(report_batch_item_failures=True)
 
@@ -11,13 +11,13 @@ def send_email(to: str, subject: str) -> None:
 
 
 @app.on_insert
-def confirm(record: Record) -> None:
+def confirm(record: Insert) -> None:
     order = record.new
     send_email(order["email"], f"Order {order['orderId']} received: {order['total']} EUR")
 
 
 @app.on_modify(changed="status", new=Attr("status").eq("SHIPPED"))
-def shipped(record: Record) -> None:
+def shipped(record: Modify) -> None:
     order = record.new
     send_email(order["email"], f"Order {order['orderId']} is on its way")
 
