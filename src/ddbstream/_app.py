@@ -367,7 +367,7 @@ class App(Router):
 
     def _no_ledger(self, route: Route) -> str:
         return (
-            f"{route._describe()} is registered with idempotent={route.idempotent!r}, but "
+            f"The {route._describe()} is registered with idempotent={route.idempotent!r}, but "
             f"the app has no ledger to remember which records ran: pass "
             "ledger=Ledger('TABLE') from ddbstream.idempotency to App()."
         )
@@ -383,9 +383,9 @@ class App(Router):
             other = named.setdefault(route.stable_name, route)
             if other is not route:
                 raise SetupError(
-                    f"{route._describe()} and {other._describe()} share the ledger name "
-                    f"{route.stable_name!r}, so one would skip records the other ran; give "
-                    "each a distinct name= on its registration."
+                    f"Two idempotent routes share the ledger name {route.stable_name!r}, so "
+                    f"one would skip records the other ran: {other._describe()} and "
+                    f"{route._describe()}. Give each a distinct name= on its registration."
                 )
 
     def _guard(self, route: Route, call: Call) -> Call:

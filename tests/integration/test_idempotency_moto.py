@@ -595,3 +595,46 @@ def _crash() -> None:
 
 class _Crash(BaseException):
     """Stands for the invocation dying: not an Exception, so no delete runs."""
+
+
+class TestPowertools:
+    def test_idempotent_function_deduplicates_records(
+        self, make_ledger: MakeLedger, dynamodb: Any
+    ) -> None:
+        """Powertools' idempotent_function given a Record keys it by the change's eventID."""
+        from aws_lambda_powertools.utilities.idempotency import (
+            DynamoDBPersistenceLayer,
+            IdempotencyConfig,
+            idempotent_function,
+        )
+
+        table = make_ledger().table_name  # Powertools' table: the same key schema
+        persistence = DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb)
+        config = IdempotencyConfig(event_key_jmespath="eventID")
+        sent: list[str] = []
+
+        @idempotent_function(  # type: ignore[untyped-decorator]  # Powertools: untyped here
+            data_keyword_argument="record", persistence_store=persistence, config=config
+        )
+        def send_welcome(record: Insert) -> str:
+            sent.append(record.new["pk"])
+            return "sent"
+
+        app = App()
+
+        @app.on_insert
+        def welcome(record: Insert, context: Any) -> None:
+            config.register_lambda_context(context)  # Powertools reads the remaining time
+            send_welcome(record=record)
+
+        batch = event(insert({"pk": "a"}), insert({"pk": "b"}))
+        context = Context(60_000)
+        app.handler(batch, context)
+        app.handler(batch, context)
+        assert sent == ["a", "b"]
+        kinesis = kinesis_event(insert({"pk": "c"}))
+        app.handler(kinesis, context)
+        app.handler(kinesis, context)
+        assert sent == ["a", "b", "c"]
+        keys = [item["id"]["S"] for item in dynamodb.scan(TableName=table)["Items"]]
+        assert len(keys) == 3
