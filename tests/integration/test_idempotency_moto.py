@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from conftest import LoadExample
 from ddbstream import App, Insert, Modify, Record, Router
 from ddbstream.errors import LedgerError, RecordInProgressError, SetupError
 from ddbstream.idempotency import COMPLETED, IN_PROGRESS, Ledger
@@ -638,3 +639,56 @@ class TestPowertools:
         assert sent == ["a", "b", "c"]
         keys = [item["id"]["S"] for item in dynamodb.scan(TableName=table)["Items"]]
         assert len(keys) == 3
+
+
+class TestDocsExamples:
+    """The idempotency page's examples, against moto's server as they would run in Lambda."""
+
+    @pytest.fixture
+    def environment(
+        self, moto_endpoint: str, make_ledger: MakeLedger, monkeypatch: pytest.MonkeyPatch
+    ) -> Ledger:
+        ledger = make_ledger()
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_endpoint)
+        monkeypatch.setenv("LEDGER_TABLE", ledger.table_name)
+        monkeypatch.setenv("IDEMPOTENCY_TABLE", ledger.table_name)
+        return ledger
+
+    def test_app(self, environment: Ledger, load_example: LoadExample) -> None:
+        """The routes marked idempotent=True run once per record; the others every time."""
+        example = load_example("idempotency_app")
+        batch = event(
+            insert({"pk": "c#1", "email": "ana@example.com"}),
+            modify(
+                {"pk": "o#1", "orderId": "o#1", "status": "NEW"},
+                {"pk": "o#1", "orderId": "o#1", "status": "PAID"},
+            ),
+        )
+        for _ in range(2):
+            assert example.handler(batch, Context(60_000)) == {"batchItemFailures": []}
+        assert example.sent == ["welcome ana@example.com", "charge o#1"]
+        names = sorted(key.split("#")[0] for key in entries(environment))
+        assert names == ["charge-card", "docs_example_idempotency_app:send_welcome"]
+
+    def test_transaction(
+        self, environment: Ledger, load_example: LoadExample, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The order is counted once however often it is delivered."""
+        totals = Ledger(f"totals-{uuid.uuid4().hex[:8]}", client=environment.client)
+        totals.create_table()
+        monkeypatch.setenv("TOTALS_TABLE", totals.table_name)
+        example = load_example("idempotency_transaction")
+        batch = event(insert({"pk": "o#1", "customer": "ana"}))
+        for _ in range(3):
+            example.handler(batch, None)
+        total = entry(totals, "ana")
+        assert total is not None
+        assert total["orders"] == {"N": "1"}
+
+    def test_powertools(self, environment: Ledger, load_example: LoadExample) -> None:
+        """Powertools' idempotent_function sends one welcome per record."""
+        example = load_example("idempotency_powertools")
+        batch = event(insert({"pk": "c#1", "email": "ana@example.com"}))
+        for _ in range(2):
+            example.handler(batch, Context(60_000))
+        assert example.sent == ["welcome ana@example.com"]
