@@ -6,6 +6,8 @@ The ledger's states against a real DynamoDB endpoint are in tests/integration.
 from __future__ import annotations
 
 import functools
+import json
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -260,3 +262,61 @@ def _record() -> Insert:
     [record] = run(app, insert({"pk": "a"})).records
     assert isinstance(record, Insert)
     return record
+
+
+class TestRecipes:
+    """The deployment recipes create the ledger table and grant what the ledger does, no more."""
+
+    EXAMPLES = Path(__file__).parents[1] / "docs" / "examples"
+    ACTIONS = ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem")
+
+    def test_sam(self) -> None:
+        """SAM: the table's key and TTL, its name in the environment, an inline policy on it."""
+        import yaml
+
+        class Loader(yaml.SafeLoader):
+            pass
+
+        def tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+            return {suffix: loader.construct_scalar(node)}  # type: ignore[arg-type]
+
+        Loader.add_multi_constructor("!", tagged)
+        text = (self.EXAMPLES / "deployment_template.yaml").read_text(encoding="utf-8")
+        resources = yaml.load(text, Loader=Loader)["Resources"]
+        table = resources["OrdersLedger"]["Properties"]
+        assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+        assert table["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+        assert table["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
+        function = resources["OrderEvents"]["Properties"]
+        assert function["Environment"]["Variables"]["LEDGER_TABLE"] == {"Ref": "OrdersLedger"}
+        [statement] = next(p for p in function["Policies"] if "Statement" in p)["Statement"]
+        assert statement["Action"] == list(self.ACTIONS)
+        assert statement["Resource"] == {"GetAtt": "OrdersLedger.Arn"}
+
+    def test_cdk(self) -> None:
+        """CDK: the table's key and TTL, and a policy statement on its ARN."""
+        text = (self.EXAMPLES / "deployment_cdk.py").read_text(encoding="utf-8")
+        assert (
+            'partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)'
+            in text
+        )
+        assert 'time_to_live_attribute="expires"' in text
+        assert f"actions={json.dumps(list(self.ACTIONS))}" in text.replace("'", '"')
+        assert "resources=[ledger.table_arn]" in text
+        assert 'environment={"LEDGER_TABLE": ledger.table_name}' in text
+
+    def test_terraform(self) -> None:
+        """Terraform: the table's key and TTL, and a role policy on its ARN."""
+        text = (self.EXAMPLES / "deployment_main.tf").read_text(encoding="utf-8")
+        table = text[text.index('resource "aws_dynamodb_table" "orders_ledger"') :]
+        table = table[: table.index("\n}\n")]
+        assert re.search(r'hash_key\s*=\s*"id"', table)
+        assert re.search(r'attribute \{\s*name = "id"\s*type = "S"\s*\}', table)
+        assert re.search(r'ttl \{\s*attribute_name = "expires"\s*enabled\s*= true\s*\}', table)
+        policy = text[text.index('resource "aws_iam_role_policy" "ledger"') :]
+        assert (
+            f"Action   = {json.dumps(list(self.ACTIONS)).replace(',', ', ').replace(',  ', ', ')}"
+            in policy
+        )
+        assert "Resource = aws_dynamodb_table.orders_ledger.arn" in policy
+        assert "LEDGER_TABLE = aws_dynamodb_table.orders_ledger.name" in text
