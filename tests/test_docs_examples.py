@@ -696,6 +696,9 @@ class TestPages:
         """Each Python example of the pages imports and runs its module code without error."""
         monkeypatch.syspath_prepend(str(PAGE_EXAMPLES))
         monkeypatch.setitem(sys.modules, "orders", import_file(PAGE_EXAMPLES / "testing_orders.py"))
+        monkeypatch.setenv(
+            "AWS_DEFAULT_REGION", "us-east-1"
+        )  # set in Lambda; boto3 clients need it
 
         module = import_file(PAGE_EXAMPLES / name)
 

@@ -4,6 +4,7 @@ import sys
 
 from aws_cdk import App, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
@@ -26,6 +27,14 @@ class OrderEvents(Stack):
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
         )
+        # The ledger of App(ledger=Ledger(...)): which idempotent route ran for which record.
+        ledger = dynamodb.Table(
+            self,
+            "OrdersLedger",
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute="expires",
+        )
         failures = sqs.Queue(self, "StreamFailures", retention_period=Duration.days(14))
         function = lambda_.Function(
             self,
@@ -34,6 +43,13 @@ class OrderEvents(Stack):
             code=lambda_.Code.from_asset("src"),  # lambda_function.py and its dependencies
             handler="lambda_function.handler",
             timeout=Duration.seconds(60),
+            environment={"LEDGER_TABLE": ledger.table_name},  # Ledger(os.environ[...])
+        )
+        function.add_to_role_policy(  # what the ledger does, and nothing more
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"],
+                resources=[ledger.table_arn],
+            )
         )
         function.add_event_source(
             sources.DynamoEventSource(

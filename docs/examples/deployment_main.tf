@@ -11,6 +11,23 @@ resource "aws_dynamodb_table" "orders" {
   }
 }
 
+# The ledger of App(ledger=Ledger(...)): which idempotent route has run for which record.
+resource "aws_dynamodb_table" "orders_ledger" {
+  name         = "orders-ledger"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires"
+    enabled        = true
+  }
+}
+
 resource "aws_sqs_queue" "stream_failures" {
   name                      = "order-events-failures"
   message_retention_seconds = 1209600
@@ -30,6 +47,10 @@ resource "aws_lambda_function" "order_events" {
   filename         = data.archive_file.code.output_path
   source_code_hash = data.archive_file.code.output_base64sha256
   timeout          = 60
+
+  environment {
+    variables = { LEDGER_TABLE = aws_dynamodb_table.orders_ledger.name } # Ledger(os.environ[...])
+  }
 }
 
 resource "aws_lambda_event_source_mapping" "orders_stream" {
@@ -99,6 +120,18 @@ resource "aws_iam_role_policy" "send_failures" {
       Effect   = "Allow"
       Action   = "sqs:SendMessage"
       Resource = aws_sqs_queue.stream_failures.arn
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "ledger" {
+  role = aws_iam_role.order_events.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"]
+      Resource = aws_dynamodb_table.orders_ledger.arn
     }]
   })
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._batch import log_raised, log_reported, run_awaitable, run_batch
+from ._batch import clock, log_raised, log_reported, run_awaitable, run_batch
 from ._codec import Decoder
 from ._record import EVENT_NAMES
 from ._routing import Dispatch, Route, Router
@@ -18,9 +18,11 @@ if TYPE_CHECKING:
 
     from ._batch import Outcome
     from ._record import Record
+    from ._routing import Call
     from ._sources import Window
     from ._typing import NumberParser
-    from .types import BatchResponse, LambdaContext
+    from .idempotency import Ledger
+    from .types import BatchResponse, Idempotent, LambdaContext
 
     R = TypeVar("R")
     ErrorHook: TypeAlias = "Callable[[Record[Any], Exception], object]"
@@ -48,6 +50,11 @@ class App(Router):
             ``"eventID"`` (default) or ``"SequenceNumber"``.
         max_concurrency: with ``async def`` handlers, how many records (of different item
             keys) may run at once; records of one key always run one after another.
+        ledger: a :class:`~ddbstream.idempotency.Ledger`, for routes registered with
+            ``idempotent=True`` (or ``"transaction"``): they run once per record, however
+            often Lambda delivers it.
+        idempotent: the default of every route's ``idempotent=`` (``True``,
+            ``"transaction"`` or ``False``); needs a *ledger*.
     """
 
     _includable = False  # its error hooks, fallbacks and options would be lost
@@ -60,8 +67,22 @@ class App(Router):
         min_remaining_ms: int = 1000,
         pipes_identifier: str = "eventID",
         max_concurrency: int = 10,
+        ledger: Ledger | None = None,
+        idempotent: Idempotent = False,
     ) -> None:
         super().__init__()
+        if idempotent not in (True, False, "transaction"):
+            raise SetupError(f"idempotent must be True, False or 'transaction': {idempotent!r}")
+        if idempotent and ledger is None:
+            raise SetupError(
+                f"App(idempotent={idempotent!r}) needs a ledger to remember which records ran: "
+                "pass ledger=Ledger('TABLE') from ddbstream.idempotency."
+            )
+        if ledger is not None and not callable(getattr(ledger, "wrap", None)):
+            raise SetupError(f"ledger must be a ddbstream.idempotency.Ledger, got {ledger!r}")
+        self._ledger = ledger
+        self.idempotent = idempotent
+        self._duplicates = 0  # routes the ledger skipped in the invocation in progress
         if parse_number is not None and not callable(parse_number):
             raise SetupError(f"parse_number must be callable, like int or float: {parse_number!r}")
         if pipes_identifier not in PIPES_IDENTIFIERS:
@@ -146,6 +167,17 @@ class App(Router):
         self._ensure_open("on_unmatched")
         self._fallbacks.append(Route(func, events=EVENT_NAMES))
         return func
+
+    @property
+    def ledger(self) -> Ledger:
+        """The app's :class:`~ddbstream.idempotency.Ledger`.
+
+        Raises:
+            SetupError: the app was made without one.
+        """
+        if self._ledger is None:
+            raise SetupError("This app has no ledger: pass ledger=Ledger('TABLE') to App().")
+        return self._ledger
 
     @property
     def fallbacks(self) -> tuple[Route, ...]:
@@ -281,6 +313,7 @@ class App(Router):
         batch = read_event(event, self.pipes_identifier)
         self.window = window = batch.window
         self.context = context
+        self._duplicates = 0
         try:
             if dispatch.has_async:
                 from ._concurrency import run_batch_async  # asyncio costs a cold start
@@ -305,6 +338,7 @@ class App(Router):
                     context=context,
                     min_remaining_ms=self.min_remaining_ms,
                 )
+            outcome.duplicates = self._duplicates
             if window is not None and window.is_final and not outcome.failures:
                 self._end_window(window)
         finally:
@@ -319,7 +353,61 @@ class App(Router):
             on_failure=self._on_failure,
             context=lambda: self.context,
             trace=trace,
+            guard=None if self._ledger is None else self._guard,
         )
+
+    # --- the ledger -----------------------------------------------------------------------
+
+    def _idempotency_of(self, route: Route) -> Idempotent:
+        return self.idempotent if route.idempotent is None else route.idempotent
+
+    def _added(self, route: Route) -> None:
+        if self._ledger is None and route.idempotent:
+            raise SetupError(self._no_ledger(route))
+
+    def _no_ledger(self, route: Route) -> str:
+        return (
+            f"The {route._describe()} is registered with idempotent={route.idempotent!r}, but "
+            f"the app has no ledger to remember which records ran: pass "
+            "ledger=Ledger('TABLE') from ddbstream.idempotency to App()."
+        )
+
+    def _check_idempotency(self) -> None:
+        """Every idempotent route has the ledger and a key name no other route has."""
+        named: dict[str, Route] = {}
+        for route in (*self.routes, *self._fallbacks):
+            if not self._idempotency_of(route):
+                continue
+            if self._ledger is None:  # a router's route, included after registration
+                raise SetupError(self._no_ledger(route))
+            other = named.setdefault(route.stable_name, route)
+            if other is not route:
+                raise SetupError(
+                    f"Two idempotent routes share the ledger name {route.stable_name!r}, so "
+                    f"one would skip records the other ran: {other._describe()} and "
+                    f"{route._describe()}. Give each a distinct name= on its registration."
+                )
+
+    def _guard(self, route: Route, call: Call) -> Call:
+        mode = self._idempotency_of(route)
+        if not mode:
+            return call
+        assert self._ledger is not None  # _guard is only used with a ledger
+        return self._ledger.wrap(
+            call,
+            route=route.stable_name,
+            is_async=route.is_async,
+            transaction=mode == "transaction",
+            remaining_ms=self._remaining_ms,
+            on_duplicate=self._count_duplicate,
+        )
+
+    def _remaining_ms(self) -> int | None:
+        remaining = clock(self.context)
+        return None if remaining is None else remaining()
+
+    def _count_duplicate(self, record: Record, route: str) -> None:
+        self._duplicates += 1
 
     def _end_window(self, window: Window) -> None:
         for hook in self._window_end_hooks:
@@ -335,6 +423,7 @@ class App(Router):
         raise error
 
     def _start(self) -> Dispatch:
+        self._check_idempotency()
         self._freeze(f"{type(self).__name__}.handler")
         dispatch = self._dispatch = self._make_dispatch()
         return dispatch

@@ -48,10 +48,13 @@ class Outcome:
             record could not even be read.
         records: with tracing on (``App.process``), the records started, in order.
         ran: with tracing on, ``(record, route name)`` for every handler started, in order.
+        duplicates: how many route calls the ledger skipped, their record having run them
+            before (``idempotent=`` routes).
     """
 
     __slots__ = (
         "_routes_by_record",
+        "duplicates",
         "error",
         "failed_record",
         "failures",
@@ -73,6 +76,7 @@ class Outcome:
         self.failed_record = failed_record
         self.records: list[Record] = []
         self.ran: list[tuple[Record, str]] = []
+        self.duplicates = 0
         self._routes_by_record: dict[int, list[str]] | None = None
 
     def routes_run(self, record: Record) -> list[str]:

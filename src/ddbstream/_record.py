@@ -255,6 +255,16 @@ class Record(Generic[ItemT]):
         return self.change.get("eventID")
 
     @property
+    def raw_event(self) -> Mapping[str, Any]:
+        """The change as DynamoDB wrote it (for Kinesis, the decoded ``kinesis.data``).
+
+        Under the name Powertools' event source classes use, so that its idempotency utility
+        (``idempotent_function(data_keyword_argument="record", ...)``) reads the record:
+        ``event_key_jmespath="eventID"`` keys it by the change's ``eventID``.
+        """
+        return self.change
+
+    @property
     def approximate_creation_time(self) -> datetime | None:
         """When the change happened (to the second on DynamoDB Streams), as an aware UTC time."""
         stamp = self.dynamodb.get("ApproximateCreationDateTime")

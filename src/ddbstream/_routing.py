@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ._filters import Filters
 from ._record import EVENT_NAMES, IMAGES_OF_EVENT, RECORD_CLASSES
-from ._signatures import is_coroutine_function, name_of, takes_context
+from ._signatures import is_coroutine_function, module_of, name_of, takes_context
 from ._typing import overload
 from .errors import SetupError
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from typing import Any, Protocol, TypeAlias, TypeVar
 
     from ._record import Insert, Modify, Record, Remove
-    from .types import Handler, Names, Where
+    from .types import Handler, Idempotent, Names, Where
 
     R = TypeVar("R")
     RecordT = TypeVar("RecordT", bound="Record[Any]")
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     """A route's filters as one test of a record."""
     Narrow: TypeAlias = "Callable[[Record[Any]], tuple[tuple[Route, Test, Call], ...]]"
     """Gives the routes worth testing for a record: fewer than all, by an index."""
+    Guard: TypeAlias = "Callable[[Route, Call], Call]"
+    """Wraps an idempotent route's call in the ledger (the app makes it)."""
 
     class Registrar(Protocol[RecordT]):
         """What ``@router.on_modify(...)`` returns: registers a handler, returns it as is.
@@ -58,9 +60,22 @@ class Route:
         events: the event names it runs for.
         is_async: whether the handler is an ``async def``.
         takes_context: whether it is called as ``handler(record, context)``.
+        idempotent: ``True`` or ``"transaction"`` to run it through the app's ledger,
+            ``False`` not to, ``None`` (default) as the app's ``idempotent=`` says.
+        stable_name: the route's name in the ledger's keys: ``name=`` when given, else the
+            handler's ``module:qualname``, which stays the same across deployments.
     """
 
-    __slots__ = ("events", "filters", "handler", "is_async", "name", "takes_context")
+    __slots__ = (
+        "events",
+        "filters",
+        "handler",
+        "idempotent",
+        "is_async",
+        "name",
+        "stable_name",
+        "takes_context",
+    )
 
     def __init__(
         self,
@@ -74,12 +89,20 @@ class Route:
         changed: Names | None = None,
         table: Names | None = None,
         ttl: bool | None = None,
+        idempotent: Idempotent = None,
     ) -> None:
         """Check everything a route can be checked for now; raise SetupError naming it."""
         if not callable(handler):
             raise SetupError(f"a handler must be callable, got {handler!r}")
         self.handler = handler
         self.name = name or name_of(handler)
+        self.stable_name = name or f"{module_of(handler)}:{self.name}"
+        if idempotent not in (None, True, False, "transaction"):
+            raise SetupError(
+                f"{self._describe()}: idempotent must be True, False or 'transaction', "
+                f"got {idempotent!r}"
+            )
+        self.idempotent = idempotent
         self.is_async = is_coroutine_function(handler)
         try:
             self.takes_context = takes_context(handler)
@@ -150,6 +173,7 @@ class Router:
         changed: Names | None = None,
         table: Names | None = None,
         name: str | None = None,
+        idempotent: Idempotent = None,
     ) -> Registrar[Insert]: ...
 
     def on_insert(
@@ -162,6 +186,7 @@ class Router:
         changed: Names | None = None,
         table: Names | None = None,
         name: str | None = None,
+        idempotent: Idempotent = None,
     ) -> Any:
         """Register a handler for INSERT records (new items); it receives an ``Insert``.
 
@@ -172,9 +197,12 @@ class Router:
                 as changed.
             table: one or more table names the record must come from.
             name: the route's name in messages (default: the function's qualified name).
+            idempotent: ``True`` to run the handler once per record through the app's
+                :class:`~ddbstream.idempotency.Ledger`, ``"transaction"`` when the handler
+                commits the ledger's mark itself, ``False`` to opt out of the app's default.
         """
         filters = {"where": where, "new": new, "changed": changed, "table": table, "name": name}
-        register = self._registrar(("INSERT",), filters)
+        register = self._registrar(("INSERT",), {**filters, "idempotent": idempotent})
         return register if func is None else register(func)
 
     @overload
@@ -193,6 +221,7 @@ class Router:
         changed: Names | None = None,
         table: Names | None = None,
         name: str | None = None,
+        idempotent: Idempotent = None,
     ) -> Registrar[Modify]: ...
 
     def on_modify(
@@ -206,6 +235,7 @@ class Router:
         changed: Names | None = None,
         table: Names | None = None,
         name: str | None = None,
+        idempotent: Idempotent = None,
     ) -> Any:
         """Register a handler for MODIFY records (updated items); it receives a ``Modify``.
 
@@ -217,13 +247,15 @@ class Router:
                 old and new image.
             table: one or more table names the record must come from.
             name: the route's name in messages (default: the function's qualified name).
+            idempotent: as for ``on_insert``.
 
         A filter that needs an image the stream's view type omits (``new=`` on a KEYS_ONLY
         stream, ``changed=`` without NEW_AND_OLD_IMAGES) fails the record with
         :class:`~ddbstream.errors.MissingImageError` rather than skip the route.
         """
         filters = {"where": where, "new": new, "old": old, "changed": changed, "table": table}
-        register = self._registrar(("MODIFY",), {**filters, "name": name})
+        options = {"name": name, "idempotent": idempotent}
+        register = self._registrar(("MODIFY",), {**filters, **options})
         return register if func is None else register(func)
 
     @overload
@@ -242,6 +274,7 @@ class Router:
         table: Names | None = None,
         ttl: bool | None = None,
         name: str | None = None,
+        idempotent: Idempotent = None,
     ) -> Registrar[Remove]: ...
 
     def on_remove(
@@ -255,6 +288,7 @@ class Router:
         table: Names | None = None,
         ttl: bool | None = None,
         name: str | None = None,
+        idempotent: Idempotent = None,
     ) -> Any:
         """Register a handler for REMOVE records (deleted items); it receives a ``Remove``.
 
@@ -267,9 +301,11 @@ class Router:
             ttl: ``True`` for Time to Live expiries only, ``False`` for deletes made by a
                 client only, ``None`` (default) for both.
             name: the route's name in messages (default: the function's qualified name).
+            idempotent: as for ``on_insert``.
         """
         filters = {"where": where, "old": old, "changed": changed, "table": table, "ttl": ttl}
-        register = self._registrar(("REMOVE",), {**filters, "name": name})
+        options = {"name": name, "idempotent": idempotent}
+        register = self._registrar(("REMOVE",), {**filters, **options})
         return register if func is None else register(func)
 
     def on(
@@ -282,13 +318,15 @@ class Router:
         table: Names | None = None,
         ttl: bool | None = None,
         name: str | None = None,
+        idempotent: Idempotent = None,
     ) -> Registrar[Record]:
         """Register a handler for the given event names (``"INSERT"``, ``"MODIFY"``, ``"REMOVE"``).
 
         ``@router.on("INSERT", "MODIFY", where=...)``; the handler receives a ``Record``
         (an ``Insert`` or a ``Modify`` here). The filters are those of ``on_modify`` plus
         ``ttl`` (only with ``"REMOVE"`` alone); ``new=`` never matches a REMOVE and ``old=``
-        never an INSERT, which have no such image.
+        never an INSERT, which have no such image. ``name=`` and ``idempotent=`` are as for
+        ``on_insert``.
         """
         if events and callable(events[0]):  # @app.on without arguments: would drop the handler
             raise SetupError(
@@ -296,7 +334,8 @@ class Router:
                 "@app.on('INSERT', 'MODIFY'), or use on_insert, on_modify or on_remove"
             )
         filters = {"where": where, "new": new, "old": old, "changed": changed, "table": table}
-        return self._registrar(events, {**filters, "ttl": ttl, "name": name})  # type: ignore[no-any-return]
+        options = {"ttl": ttl, "name": name, "idempotent": idempotent}
+        return self._registrar(events, {**filters, **options})  # type: ignore[no-any-return]
 
     def add_handler(
         self,
@@ -310,6 +349,7 @@ class Router:
         table: Names | None = None,
         ttl: bool | None = None,
         name: str | None = None,
+        idempotent: Idempotent = None,
     ) -> Route:
         """Register *func* for *events*; the ``on_*`` decorators are shortcuts for this.
 
@@ -327,8 +367,10 @@ class Router:
             table=table,
             ttl=ttl,
             name=name,
+            idempotent=idempotent,
         )
         self._entries.append(route)
+        self._added(route)
         return route
 
     def include_router(self, router: Router) -> None:
@@ -358,6 +400,9 @@ class Router:
             return func
 
         return register
+
+    def _added(self, route: Route) -> None:
+        """Told of every route registered here; an App checks it has what the route needs."""
 
     def _iter_routes(self) -> Iterator[Route]:
         seen: set[int] = set()  # a router included by two others still runs its routes once
@@ -421,6 +466,7 @@ class Dispatch:
         on_failure: Callable[[Record[Any], Exception], None],
         context: Callable[[], object],
         trace: Callable[[Record[Any], str | None], None] | None = None,
+        guard: Guard | None = None,
     ) -> None:
         """Index *routes* by event name.
 
@@ -432,10 +478,14 @@ class Dispatch:
                 that take ``(record, context)``.
             trace: told of every record selected (with None) and every handler started
                 (with the route's name): ``App.process`` lists them.
+            guard: wraps each route's call (the app's ledger, for idempotent routes); it
+                returns the call unchanged for the others, which then cost nothing more.
         """
         every_route = list(routes)
         fallbacks = tuple(fallbacks)
-        call_of = {route: _call(route, context, trace) for route in (*every_route, *fallbacks)}
+        call_of = {
+            route: _call(route, context, trace, guard) for route in (*every_route, *fallbacks)
+        }
         by_event: dict[str, tuple[tuple[Route, Test, Call], ...]] = {
             event: tuple(
                 (route, _test(route.filters.tests), call_of[route])
@@ -518,8 +568,12 @@ def _call(
     route: Route,
     context: Callable[[], object],
     trace: Callable[[Record[Any], str | None], None] | None,
+    guard: Guard | None = None,
 ) -> Call:
-    """*route*'s handler as the batch loop calls it: with the record alone."""
+    """*route*'s handler as the batch loop calls it: with the record alone.
+
+    The guard wraps the traced call, so that a route the ledger skips is not listed as run.
+    """
     handler: Any = route.handler
     if route.takes_context:
         with_context = handler
@@ -527,16 +581,15 @@ def _call(
         def handler(record: Record[Any]) -> object:
             return with_context(record, context())
 
-    if trace is None:
-        return handler  # type: ignore[no-any-return]
-    traced = handler
-    name = route.name
+    if trace is not None:
+        traced = handler
+        name = route.name
 
-    def run(record: Record[Any]) -> object:
-        trace(record, name)
-        return traced(record)
+        def handler(record: Record[Any]) -> object:
+            trace(record, name)
+            return traced(record)
 
-    return run
+    return handler if guard is None else guard(route, handler)
 
 
 def _narrower(event: str, routes: tuple[tuple[Route, Test, Call], ...]) -> Narrow | None:

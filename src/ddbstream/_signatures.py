@@ -7,7 +7,7 @@ cold start, so it is imported only for the callables a code object cannot descri
 
 from __future__ import annotations
 
-__all__ = ["is_coroutine_function", "name_of", "takes_context"]
+__all__ = ["is_coroutine_function", "module_of", "name_of", "takes_context"]
 
 _CO_VARARGS = 0x04
 _CO_GENERATOR = 0x20
@@ -22,6 +22,15 @@ def name_of(function: object) -> str:
         if isinstance(name, str):
             return name
     return repr(function)  # pragma: no cover - type(function) always has a __qualname__
+
+
+def module_of(function: object) -> str:
+    """The module *function* is defined in (of what a partial wraps, or of the object's class)."""
+    for candidate in (_unwrap_partial(function), type(function)):
+        module = getattr(candidate, "__module__", None)
+        if isinstance(module, str):
+            return module
+    return "?"  # pragma: no cover - type(function) always has a __module__
 
 
 def is_coroutine_function(function: object) -> bool:

@@ -2,6 +2,18 @@
 
 Exceptions raised by your own handlers are never wrapped: they keep their type, and ddbstream
 only adds a note naming the record they failed on.
+
+```text
+DdbStreamError                  base of everything ddbstream raises; never raised itself
+├── SetupError                  a route, filter or option cannot be valid
+├── EventError                  the event is not a batch of stream records
+├── RecordError                 one record is malformed or cannot be processed
+│   ├── DecodeError             a DynamoDB JSON value cannot be decoded
+│   └── MissingImageError       the stream's view type lacks an image a route needs
+├── OutOfTimeError              too little time left to start the next record
+└── LedgerError                 the record ledger (ddbstream.idempotency) cannot do its part
+    └── RecordInProgressError   another invocation is running the record's route
+```
 """
 
 from __future__ import annotations
@@ -10,9 +22,11 @@ __all__ = [
     "DdbStreamError",
     "DecodeError",
     "EventError",
+    "LedgerError",
     "MissingImageError",
     "OutOfTimeError",
     "RecordError",
+    "RecordInProgressError",
     "SetupError",
 ]
 
@@ -97,6 +111,42 @@ class OutOfTimeError(DdbStreamError):
 
     Raised only when ``report_batch_item_failures`` is off; with it on, the remaining records are
     reported as failures instead, so Lambda redelivers them.
+    """
+
+
+class LedgerError(DdbStreamError):
+    """The record ledger could not read or write its DynamoDB table; the record fails.
+
+    Lambda retries the record, and the route runs then (or is skipped, if it completed).
+
+    Attributes:
+        table_name: the ledger table.
+        route: the stable name of the route the ledger was guarding.
+        event_id: the record's ``eventID``, when it has one.
+        sequence_number: the record's sequence number, when it has one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        table_name: str | None = None,
+        route: str | None = None,
+        event_id: str | None = None,
+        sequence_number: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.table_name = table_name
+        self.route = route
+        self.event_id = event_id
+        self.sequence_number = sequence_number
+
+
+class RecordInProgressError(LedgerError):
+    """Another invocation holds an unexpired claim on the record for this route.
+
+    The record fails so that Lambda retries it later: by then the other invocation has
+    completed it (the retry skips the route) or its claim has expired (the retry takes over).
     """
 
 

@@ -12,7 +12,7 @@ does not load this module (it imports ``typing``, which a cold start would pay f
 # No `from __future__ import annotations`: TypedDict reads NotRequired from real annotations.
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias
 
 from typing_extensions import TypeVar
 
@@ -29,6 +29,7 @@ __all__ = [
     "BatchResponse",
     "Boto3Condition",
     "Handler",
+    "Idempotent",
     "ImageTest",
     "LambdaContext",
     "Names",
@@ -107,6 +108,10 @@ a boto3 condition or a function of the decoded image."""
 
 Names: TypeAlias = str | Iterable[str]
 """One attribute (or table) name, or several."""
+
+Idempotent: TypeAlias = bool | Literal["transaction"] | None
+"""What ``idempotent=`` takes: ``True``, ``"transaction"``, ``False`` or ``None`` (the app's
+default)."""
 
 RecordT = TypeVar("RecordT", bound="Record[Any]", default="Record[Any]")
 """The record type a handler takes: ``Insert``, ``Modify``, ``Remove`` or ``Record``."""

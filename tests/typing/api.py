@@ -11,6 +11,7 @@ from typing_extensions import assert_type
 
 from ddbstream import App, Attr, Insert, Modify, Outcome, Record, Remove, Route, Router, Window
 from ddbstream.conditions import Comparison
+from ddbstream.idempotency import Ledger
 from ddbstream.types import BatchItemFailure, Handler, LambdaContext
 
 app = App(report_batch_item_failures=True, parse_number=int)
@@ -88,3 +89,13 @@ assert_type(app.process({"Records": []}), Outcome)
 assert_type(app.handler({"Records": []}, None)["batchItemFailures"], list[BatchItemFailure])
 assert_type(app({"Records": []}, None)["batchItemFailures"], list[BatchItemFailure])
 assert_type(app.context, "LambdaContext | None")
+
+# The ledger: idempotent= on every registration, transact_item's Put, duplicates counted.
+ledger_app = App(ledger=Ledger("orders-ledger"), idempotent=True)
+assert_type(ledger_app.on_insert(idempotent=False)(on_insert), Callable[[Insert], None])
+assert_type(
+    router.on_modify(name="charge", idempotent="transaction")(on_modify), Callable[[Modify], None]
+)
+assert_type(ledger_app.ledger, Ledger)
+assert_type(ledger_app.ledger.transact_item(Insert()), dict[str, Any])
+assert_type(ledger_app.process({"Records": []}).duplicates, int)

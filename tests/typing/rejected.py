@@ -29,3 +29,4 @@ app.on_modify(new=Attr("sku").eq("x"), changed=7)(on_modify)  # rejected: change
 app.on_insert(lambda record: record.old["sku"])  # rejected: no old image on an INSERT
 app.on_remove(lambda record: record.new["sku"])  # rejected: no new image on a REMOVE
 app.on_insert(lambda record, context, extra: None)  # rejected: three parameters
+app.on_insert(idempotent="yes")(lambda record: None)  # rejected: True, False or "transaction"
