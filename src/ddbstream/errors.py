@@ -2,6 +2,17 @@
 
 Exceptions raised by your own handlers are never wrapped: they keep their type, and ddbstream
 only adds a note naming the record they failed on.
+
+```text
+DdbStreamError                 base of everything ddbstream raises itself
+├── SetupError                 a route, filter or option that cannot be valid
+├── EventError                 the event is not a batch of stream records
+├── RecordError                one record is malformed or cannot be processed
+│   ├── DecodeError            a DynamoDB JSON value cannot be decoded
+│   └── MissingImageError      an image the stream's view type does not carry
+├── OutOfTimeError             too little time left to start the next record
+└── FailureMessageError        not an on-failure record of a stream (ValueError too)
+```
 """
 
 from __future__ import annotations
@@ -10,6 +21,7 @@ __all__ = [
     "DdbStreamError",
     "DecodeError",
     "EventError",
+    "FailureMessageError",
     "MissingImageError",
     "OutOfTimeError",
     "RecordError",
@@ -98,6 +110,11 @@ class OutOfTimeError(DdbStreamError):
     Raised only when ``report_batch_item_failures`` is off; with it on, the remaining records are
     reported as failures instead, so Lambda redelivers them.
     """
+
+
+class FailureMessageError(DdbStreamError, ValueError):
+    """A message handed to :func:`ddbstream.failures.parse` is not an on-failure record of a
+    DynamoDB or Kinesis stream, nor an SQS, SNS or S3 wrapping of one."""
 
 
 def describe_record(event_id: str | None, sequence_number: str | None) -> str:
