@@ -308,7 +308,7 @@ def _unwrap(message: Any, found: Any) -> tuple[dict[str, Any] | None, list[Any]]
     """
     envelopes: list[Any] = []
     current = message
-    for _ in range(_MAX_ENVELOPES * 2):
+    for _ in range(_MAX_ENVELOPES * 2):  # a record and its body are two steps
         if isinstance(current, (bytes, bytearray)):
             try:
                 current = current.decode("utf-8")
@@ -329,7 +329,10 @@ def _unwrap(message: Any, found: Any) -> tuple[dict[str, Any] | None, list[Any]]
         if envelope:
             envelopes.append(envelope)
         current = inner
-    return None, [*envelopes, current]
+    raise FailureMessageError(
+        f"The message is wrapped in more than {_MAX_ENVELOPES} SQS or SNS envelopes "
+        f"({', '.join(envelopes[:4])}, ...): no delivery of Lambda's wraps it so deep."
+    )
 
 
 def _inside(wrapper: dict[str, Any]) -> tuple[Any, str | None]:
@@ -410,8 +413,10 @@ def _read_document(document: dict[str, Any], envelopes: tuple[str, ...]) -> Fail
             f"{name}.batchSize must be a whole number of at least 1, got {batch_size!r}."
         )
     # Lambda writes requestContext; EventBridge Pipes writes context.
-    request = document.get("requestContext", document.get("context")) or {}
-    response = document.get("responseContext") or {}
+    request = document.get("requestContext", document.get("context"))
+    response = document.get("responseContext")
+    request = {} if request is None else request
+    response = {} if response is None else response
     if not isinstance(request, dict) or not isinstance(response, dict):
         raise FailureMessageError("requestContext and responseContext must be JSON objects.")
     invoke_count = request.get("approximateInvokeCount")
