@@ -355,7 +355,7 @@ def _replay(arguments: argparse.Namespace) -> int:
 def _replay_records(
     text: str, endpoint_url: str | None, region: str | None
 ) -> tuple[list[Any], str]:
-    """The records MESSAGE names, and a line saying where they come from."""
+    """The records MESSAGE names, and the lines saying what they are and where from."""
     from .errors import FailureMessageError
     from .failures import parse, parse_parked, read_records
 
@@ -379,13 +379,13 @@ def _replay_records(
         if failure.truncated:
             origin += " (the message's payload does not hold them all)"
         records = read_records(failure, endpoint_url=endpoint_url, region=region)
-    line = f"replaying {failure.describe()}: {len(records)} record(s) {origin}"
+    lines = f"replaying {failure.describe()}\n{len(records)} record(s) {origin}"
     if len(records) != failure.batch_size:
-        line += (
+        lines += (
             f"; Lambda's batch had {failure.batch_size} (event filtering drops records "
             "from a batch, not from the stream)"
         )
-    return records, line
+    return records, lines
 
 
 # --- finding the app -------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from .conftest import REGION, StreamTable
 from .test_streams_moto import to_dynamodb
 
 CreateTable = Callable[..., StreamTable]
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 
 APP = """
 from ddbstream import App
@@ -360,6 +361,34 @@ class TestS3Destination:
 
 
 class TestParkToSqs:
+    def test_docs_example(
+        self,
+        moto_endpoint: str,
+        monkeypatch: pytest.MonkeyPatch,
+        load_example: Any,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """The page's app parks pay#2, charges pay#1 and pay#3, and reports no failure."""
+        import uuid
+
+        import boto3
+
+        sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name=REGION)
+        queue = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+        monkeypatch.setenv("PARKED_QUEUE_URL", queue)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", moto_endpoint)
+        example = load_example("failures_park")
+        event = json.loads((EXAMPLES / "failures_event.json").read_text(encoding="utf-8"))
+
+        assert example.handler(event, None) == {"batchItemFailures": []}
+
+        assert capsys.readouterr().out == "charged pay#1 30\ncharged pay#3 12\n"
+        received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+        parked = parse_parked(received[0]["Body"])
+        assert len(received) == 1
+        assert parked.record == event["Records"][1]
+        assert parked.error_message == "cannot charge 0 for pay#2"
+
     def test_parks_and_replays(
         self,
         moto_endpoint: str,
