@@ -646,6 +646,30 @@ class TestReadRecords:
         with pytest.raises(ReplayError, match=r"GetShardIterator failed .*: connection refused"):
             read_records(parse(document()), client=Down([]))
 
+    def test_local_endpoint_without_credentials(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """With an endpoint and no credentials configured, placeholder ones are used, and the
+        region is the stream ARN's."""
+        from ddbstream import failures
+
+        for name in (
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_PROFILE",
+        ):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+        monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
+        monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
+
+        client = failures._client(parse(document()), "http://127.0.0.1:9", None)
+
+        assert client.meta.region_name == "us-east-2"
+        assert client.meta.endpoint_url == "http://127.0.0.1:9"
+        assert client._request_signer._credentials.access_key == "local"
+
     def test_without_boto3(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Without boto3 the error says what to install."""
         monkeypatch.setitem(sys.modules, "boto3", None)

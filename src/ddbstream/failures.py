@@ -10,19 +10,18 @@ on them), and :func:`park` sends a single poison record aside from an ``on_error
 it does not block its shard.
 
 Not imported by ``import ddbstream``, and light to import (an ``on_error`` hook in a Lambda
-function imports it at a cold start): boto3 is imported only by the functions that call AWS.
+function imports it at a cold start): ``json``, ``datetime`` and boto3 are imported by the
+functions that use them.
 """
 
 from __future__ import annotations
-
-import json
-from datetime import datetime, timezone
 
 from .errors import DdbStreamError, FailureMessageError, describe_record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
     from typing import Any, Protocol
 
     from ._record import Record
@@ -306,6 +305,8 @@ def _unwrap(message: Any, found: Any) -> tuple[dict[str, Any] | None, list[Any]]
     Returns the document (None when it is not there) and the envelopes taken off; when the
     document is None, the last item is what could not be unwrapped further.
     """
+    import json
+
     envelopes: list[Any] = []
     current = message
     for _ in range(_MAX_ENVELOPES * 2):  # a record and its body are two steps
@@ -454,6 +455,8 @@ def _read_document(document: dict[str, Any], envelopes: tuple[str, ...]) -> Fail
 
 def _payload_records(payload: Any, failure: FailureMessage) -> tuple[dict[str, Any], ...] | None:
     """The records of the range in the S3 object's ``payload`` (the event, as JSON text)."""
+    import json
+
     if payload is None or payload == "":
         return None  # dropped: the message is truncated
     if isinstance(payload, str):
@@ -502,6 +505,8 @@ def _optional_text(document: Mapping[str, Any], key: str) -> str | None:
 
 
 def _time(document: Mapping[str, Any], key: str) -> datetime | None:
+    from datetime import datetime, timezone
+
     value = document.get(key)
     if value is None:
         return None
@@ -749,6 +754,8 @@ def park(
         Exception: sending failed. The hook then raises it, and the record stays failed:
             it is retried rather than lost.
     """
+    import json
+
     payload = park_message(record, error)
     try:
         if isinstance(sink, str):
@@ -778,6 +785,7 @@ def park_message(record: Record[Any], error: BaseException) -> dict[str, Any]:
     "traceback"}, "eventID", "sequenceNumber", "eventSourceARN", "parkedAt"}``.
     """
     import traceback
+    from datetime import datetime, timezone
 
     return {
         "format": PARKED,

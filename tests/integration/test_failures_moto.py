@@ -184,6 +184,27 @@ class TestReplayDynamoDB:
         assert status == 0
         assert "Lambda's batch had 2 (event filtering drops records" in out
 
+    def test_truncated_payload_reads_the_stream(
+        self,
+        create_table: CreateTable,
+        dynamodb: Any,
+        moto_endpoint: str,
+        app_file: str,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """An S3 object whose payload lacks records of the range is replayed from the stream."""
+        table = create_table()
+        shard, numbers = written(dynamodb, table, "k0", "k1", "k2")
+        document = json.loads(message(table.stream_arn, shard, numbers[0], numbers[2], 3))
+        document["payload"] = json.dumps({"Records": table.event()["Records"][:1]})
+
+        status, out, err = replay(capsys, tmp_path, app_file, json.dumps(document), moto_endpoint)
+
+        assert status == 0, err
+        assert ran(out) == ["k0", "k1", "k2"]
+        assert "read from the stream (the message's payload does not hold them all)" in out
+
     def test_stream_gone(
         self,
         create_table: CreateTable,
