@@ -333,10 +333,10 @@ def _replay(arguments: argparse.Namespace) -> int:
     app = load_app(arguments.handler)
     text = _read_text(arguments.message)
     try:
-        records, origin = _replay_records(text, arguments.endpoint_url, arguments.region)
+        records, header = _replay_records(text, arguments.endpoint_url, arguments.region)
     except (FailureMessageError, ReplayError) as problem:
         raise CommandError(str(problem)) from None
-    print(origin)
+    print(header)
     event = {"Records": records}
     try:
         outcome = app.process(event)
