@@ -32,7 +32,7 @@ class OrderEvents(Stack):
             stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
         )
         on_failure: sources.SqsDlq | sources.S3OnFailureDestination
-        if FAILURES_TO_S3:  # the mapping's role gets s3:PutObject and s3:ListBucket for it
+        if FAILURES_TO_S3:  # a recent aws-cdk-lib: older ones take S3 for Kafka sources only
             bucket = s3.Bucket(self, "StreamFailureRecords")
             on_failure = sources.S3OnFailureDestination(bucket)
         else:
