@@ -78,3 +78,31 @@ def load_example() -> LoadExample:
         return module
 
     return load
+
+
+def load_yaml(text: str) -> Any:
+    """YAML as CloudFormation writes it: short-form tags (``!GetAtt x``) kept as
+    ``{"GetAtt": "x"}`` (mkdocs.yml's ``!!python/name`` tags likewise)."""
+    import yaml  # PyYAML comes with the docs tooling
+
+    class CloudFormationLoader(yaml.SafeLoader):
+        """A YAML loader that keeps CloudFormation's short-form tags as values."""
+
+    def tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node)
+        else:
+            value = loader.construct_mapping(node)  # type: ignore[arg-type]
+        return {suffix: value}
+
+    CloudFormationLoader.add_multi_constructor("!", tagged)
+    return yaml.load(text, Loader=CloudFormationLoader)
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    """A CloudFormation or SAM template from *path* (see `load_yaml`)."""
+    data = load_yaml(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data

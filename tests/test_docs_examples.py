@@ -22,10 +22,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-import yaml
 
 import docs_blocks
-from conftest import PAGE_EXAMPLES, ROOT, LoadExample
+from conftest import PAGE_EXAMPLES, ROOT, LoadExample, load_template, load_yaml
 from ddbstream import App
 from ddbstream.testing import event, insert, modify, run
 
@@ -85,29 +84,6 @@ def load_json(path: Path) -> Any:
 
 def page(name: str) -> str:
     return (DOCS / f"{name}.md").read_text(encoding="utf-8")
-
-
-class CloudFormationLoader(yaml.SafeLoader):
-    """A YAML loader that keeps CloudFormation's short-form tags (``!GetAtt``) as values."""
-
-
-def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node)
-    else:
-        value = loader.construct_mapping(node)  # type: ignore[arg-type]
-    return {suffix: value}
-
-
-CloudFormationLoader.add_multi_constructor("!", _tagged)
-
-
-def load_template(path: Path) -> dict[str, Any]:
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=CloudFormationLoader)
-    assert isinstance(data, dict)
-    return data
 
 
 class Context:
@@ -352,6 +328,51 @@ class TestFailures:
         assert result.returncode == 1
         expect_text("failures_on_error_invoke.txt", result.stdout)
 
+    @pytest.mark.parametrize(
+        ("message", "shown", "status"),
+        [
+            ("failures_s3_object.json", "failures_replay_s3.txt", 1),
+            ("failures_parked.json", "failures_replay_parked.txt", 0),
+        ],
+    )
+    def test_replay_prints_what_the_page_shows(self, message: str, shown: str, status: int) -> None:
+        """replay runs the S3 object's range (pay#2 fails again) and the parked record."""
+        result = ddbstream(
+            "replay", f"{PAGE_EXAMPLES / 'failures_report.py'}:app", f"docs/examples/{message}"
+        )
+
+        assert result.returncode == status, result.stderr
+        expect_text(shown, result.stdout)
+
+    def test_parked_example_is_what_park_sends(self) -> None:
+        """The page's parked message has the fields park() writes, and reads back."""
+        from ddbstream.failures import park_message, parse_parked
+
+        app = App()
+        seen: list[Any] = []
+        app.on_insert(seen.append)
+        app.handler({"Records": [insert({"pk": "p"})]}, None)
+        example = load_json(EXAMPLES / "failures_parked.json")
+
+        assert set(example) == set(park_message(seen[0], ConnectionError("down")))
+        assert parse_parked(example).error_type == "ConnectionError"
+
+    def test_destination_handler(
+        self, load_example: LoadExample, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The queue's function prints each batch, and the replay deadline when it must."""
+        example = load_example("failures_destination")
+        failures = ROOT / "tests" / "events" / "failures"
+
+        example.handler(load_json(failures / "dynamodb_sqs_event.json"), None)
+        example.handler({"Records": [load_json(EXAMPLES / "failures_s3_object.json")]}, None)
+
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0].startswith("gave up on 1 record(s) of dynamodb stream arn:aws:dynamodb:")
+        assert lines[1] == "replay before 2019-11-15 00:13:19+00:00"
+        assert lines[2].startswith("gave up on 2 record(s) of dynamodb stream")
+        assert len(lines) == 3  # the S3 object carries its records: no deadline
+
     def test_time_guard_reports_the_records_not_started(
         self, load_example: LoadExample, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -431,7 +452,7 @@ class TestDeployment:
 
         Without them, one record that always fails blocks its shard until it expires (24 hours).
         """
-        template = yaml.load(block.text, Loader=CloudFormationLoader)
+        template = load_yaml(block.text)
         sources = event_sources(template)
 
         assert sources, block.where
@@ -439,9 +460,12 @@ class TestDeployment:
             assert 0 <= source["MaximumRetryAttempts"] <= 10, block.where
             assert source["BisectBatchOnFunctionError"] is True, block.where
             destination = source["DestinationConfig"]["OnFailure"]["Destination"]
-            assert destination == {"GetAtt": destination["GetAtt"]}, block.where
-            queue = destination["GetAtt"].removesuffix(".Arn")
-            assert template["Resources"][queue]["Type"] in {"AWS::SQS::Queue", "AWS::SNS::Topic"}
+            # One destination, or a choice of them (!If [condition, one, other]).
+            choices = destination["If"][1:] if "If" in destination else [destination]
+            for choice in choices:
+                assert choice == {"GetAtt": choice["GetAtt"]}, block.where
+                target = template["Resources"][choice["GetAtt"].removesuffix(".Arn")]
+                assert target["Type"] in {"AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::S3::Bucket"}
             assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"], block.where
 
     def test_sam_template_has_every_recommended_setting(self) -> None:
@@ -460,10 +484,26 @@ class TestDeployment:
         assert stream["MaximumRetryAttempts"] == 10
         assert stream["StartingPosition"] in {"TRIM_HORIZON", "LATEST"}
         assert 1 <= stream["BatchSize"] <= 1000
+        # An SQS queue by default; an S3 bucket (which keeps the records) with FailuresTo=s3.
+        assert template["Parameters"]["FailuresTo"]["Default"] == "sqs"
+        assert template["Conditions"]["FailuresToS3"] == {"Equals": [{"Ref": "FailuresTo"}, "s3"]}
         assert stream["DestinationConfig"] == {
-            "OnFailure": {"Destination": {"GetAtt": "StreamFailures.Arn"}}
+            "OnFailure": {
+                "Destination": {
+                    "If": [
+                        "FailuresToS3",
+                        {"GetAtt": "StreamFailureRecords.Arn"},
+                        {"GetAtt": "StreamFailures.Arn"},
+                    ]
+                }
+            }
         }
         assert resources["StreamFailures"]["Type"] == "AWS::SQS::Queue"
+        assert resources["StreamFailureRecords"]["Type"] == "AWS::S3::Bucket"
+        assert resources["StreamFailureRecords"]["Condition"] == "FailuresToS3"
+        (s3_policy,) = [policy["If"] for policy in function["Policies"] if "If" in policy]
+        assert s3_policy[0] == "FailuresToS3"
+        assert s3_policy[1]["Statement"][0]["Action"] == ["s3:PutObject", "s3:ListBucket"]
         for rule in stream["FilterCriteria"]["Filters"]:
             assert isinstance(json.loads(rule["Pattern"]), dict)
 
@@ -496,6 +536,7 @@ class TestDeployment:
         assert ast.literal_eval(filters.values[-1]) is None
         assert ast.literal_eval(function_options["handler"]) == "lambda_function.handler"
         assert isinstance(calls["SqsDlq"], ast.Call)
+        assert isinstance(calls["S3OnFailureDestination"], ast.Call)  # the bucket option
 
     def test_terraform_mapping_sets_every_recommended_argument(self) -> None:
         """The Terraform recipe's event source mapping sets every failure argument."""
@@ -520,6 +561,13 @@ class TestDeployment:
         assert depends_on is not None
         assert "aws_iam_role_policy_attachment.stream_read" in depends_on.group(1)
         assert "aws_iam_role_policy.send_failures" in depends_on.group(1)
+        # The queue by default; the bucket, and its permissions, with failures_to = "s3".
+        assert re.search(
+            r'variable "failures_to" \{\s*type\s*=\s*string\s*default\s*=\s*"sqs"', text
+        )
+        assert "destination_arn = local.failure_destination" in mapping
+        assert 'var.failures_to == "s3" ? aws_s3_bucket.stream_failures[0].arn' in text
+        assert '["s3:PutObject", "s3:ListBucket"]' in text
 
     def test_recipes_read_filter_criteria_in_its_own_shape(self) -> None:
         """filter_criteria() has the Filters/Pattern shape the CDK and Terraform recipes read."""
@@ -696,9 +744,9 @@ class TestPages:
         """Each Python example of the pages imports and runs its module code without error."""
         monkeypatch.syspath_prepend(str(PAGE_EXAMPLES))
         monkeypatch.setitem(sys.modules, "orders", import_file(PAGE_EXAMPLES / "testing_orders.py"))
-        monkeypatch.setenv(
-            "AWS_DEFAULT_REGION", "us-east-1"
-        )  # set in Lambda; boto3 clients need it
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # set in Lambda; boto3 needs it
+        # failures_park reads its queue's URL from the function's environment, as in Lambda.
+        monkeypatch.setenv("PARKED_QUEUE_URL", "https://sqs.eu-west-1.amazonaws.com/1/parked")
 
         module = import_file(PAGE_EXAMPLES / name)
 
@@ -748,9 +796,7 @@ class TestPages:
 
     def test_nav_lists_every_page(self) -> None:
         """mkdocs.yml's nav names each page in docs/ once."""
-        config = yaml.load(
-            (ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=CloudFormationLoader
-        )
+        config = load_yaml((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
         in_nav = [next(iter(entry.values())) for entry in config["nav"]]
 
         assert sorted(in_nav) == sorted(path.name for path in DOCS.glob("*.md"))

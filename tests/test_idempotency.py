@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from conftest import load_template
 from ddbstream import App, Insert, Router
 from ddbstream.errors import LedgerError, SetupError
 from ddbstream.idempotency import COMPLETED, Ledger
@@ -272,17 +273,7 @@ class TestRecipes:
 
     def test_sam(self) -> None:
         """SAM: the table's key and TTL, its name in the environment, an inline policy on it."""
-        import yaml
-
-        class Loader(yaml.SafeLoader):
-            pass
-
-        def tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-            return {suffix: loader.construct_scalar(node)}  # type: ignore[arg-type]
-
-        Loader.add_multi_constructor("!", tagged)
-        text = (self.EXAMPLES / "deployment_template.yaml").read_text(encoding="utf-8")
-        resources = yaml.load(text, Loader=Loader)["Resources"]
+        resources = load_template(self.EXAMPLES / "deployment_template.yaml")["Resources"]
         table = resources["OrdersLedger"]["Properties"]
         assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
         assert table["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]

@@ -102,3 +102,23 @@ class TestTypesModule:
         assert typing.get_args(with_context) == ([Insert, typing.Any], object)
         assert "get_remaining_time_in_millis" in dir(LambdaContext)
         assert Where is not None
+
+
+class TestFailuresModule:
+    def test_light_for_an_error_hook(self) -> None:
+        """``from ddbstream.failures import park`` in a function adds no module but its own:
+        json, datetime and boto3 wait until a message is read or sent."""
+        package_parent = str(Path(ddbstream.__file__).resolve().parent.parent)
+        script = SCRIPT.replace(
+            "before = set(sys.modules)\nimport ddbstream\n",
+            "import ddbstream\nbefore = set(sys.modules)\nimport ddbstream.failures\n",
+        )
+        output = subprocess.run(
+            [sys.executable, "-S", "-I", "-c", script, package_parent],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        loaded = {line.split()[1] for line in output.splitlines() if line.startswith("loaded ")}
+
+        assert loaded == {"ddbstream.failures"}

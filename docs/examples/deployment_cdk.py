@@ -7,6 +7,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -15,6 +16,10 @@ from lambda_function import app as stream_app
 
 # The routes' FilterCriteria; none at all (not an empty list) when the app wants every record.
 filters = [{"pattern": rule["Pattern"]} for rule in stream_app.filter_criteria()["Filters"]]
+# Where Lambda describes the batches it gives up on: a queue gets their shard and sequence
+# numbers (`ddbstream replay` reads the records from the stream, within 24 hours); a bucket
+# gets the records too.
+FAILURES_TO_S3 = False
 
 
 class OrderEvents(Stack):
@@ -35,7 +40,13 @@ class OrderEvents(Stack):
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             time_to_live_attribute="expires",
         )
-        failures = sqs.Queue(self, "StreamFailures", retention_period=Duration.days(14))
+        on_failure: sources.SqsDlq | sources.S3OnFailureDestination
+        if FAILURES_TO_S3:  # a recent aws-cdk-lib: older ones take S3 for Kafka sources only
+            bucket = s3.Bucket(self, "StreamFailureRecords")
+            on_failure = sources.S3OnFailureDestination(bucket)
+        else:
+            queue = sqs.Queue(self, "StreamFailures", retention_period=Duration.days(14))
+            on_failure = sources.SqsDlq(queue)
         function = lambda_.Function(
             self,
             "OrderEvents",
@@ -61,7 +72,7 @@ class OrderEvents(Stack):
                 bisect_batch_on_error=True,
                 retry_attempts=10,
                 max_record_age=Duration.days(1),
-                on_failure=sources.SqsDlq(failures),
+                on_failure=on_failure,
                 filters=filters or None,
             )
         )

@@ -28,9 +28,34 @@ resource "aws_dynamodb_table" "orders_ledger" {
   }
 }
 
+# Where Lambda describes the batches it gives up on: "sqs" gets their shard and sequence
+# numbers (`ddbstream replay` reads the records from the stream, within 24 hours); "s3" gets
+# the records too.
+variable "failures_to" {
+  type    = string
+  default = "sqs"
+  validation {
+    condition     = contains(["sqs", "s3"], var.failures_to)
+    error_message = "failures_to is sqs or s3."
+  }
+}
+
 resource "aws_sqs_queue" "stream_failures" {
   name                      = "order-events-failures"
   message_retention_seconds = 1209600
+}
+
+resource "aws_s3_bucket" "stream_failures" {
+  count  = var.failures_to == "s3" ? 1 : 0
+  bucket = "order-events-failures-${data.aws_caller_identity.current.account_id}"
+}
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  failure_destination = (
+    var.failures_to == "s3" ? aws_s3_bucket.stream_failures[0].arn : aws_sqs_queue.stream_failures.arn
+  )
 }
 
 data "archive_file" "code" {
@@ -73,7 +98,7 @@ resource "aws_lambda_event_source_mapping" "orders_stream" {
 
   destination_config {
     on_failure {
-      destination_arn = aws_sqs_queue.stream_failures.arn
+      destination_arn = local.failure_destination
     }
   }
 
@@ -116,11 +141,18 @@ resource "aws_iam_role_policy" "send_failures" {
   role = aws_iam_role.order_events.id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [{
-      Effect   = "Allow"
-      Action   = "sqs:SendMessage"
-      Resource = aws_sqs_queue.stream_failures.arn
-    }]
+    Statement = concat(
+      [{
+        Effect   = "Allow"
+        Action   = "sqs:SendMessage"
+        Resource = aws_sqs_queue.stream_failures.arn
+      }],
+      [for bucket in aws_s3_bucket.stream_failures : {
+        Effect   = "Allow"
+        Action   = ["s3:PutObject", "s3:ListBucket"]
+        Resource = [bucket.arn, "${bucket.arn}/*"]
+      }],
+    )
   })
 }
 

@@ -161,7 +161,28 @@ def _parser() -> argparse.ArgumentParser:
         "--idle-exit", type=float, metavar="SECONDS", help="stop after SECONDS without a record"
     )
     tail.set_defaults(command=_tail)
+    _add_replay(commands, handler_help)
     return parser
+
+
+def _add_replay(commands: Any, handler_help: str) -> None:
+    replay = commands.add_parser(
+        "replay",
+        help="run the app again on the records of an on-failure message or a parked record",
+        description="Read MESSAGE (a file, - for standard input): Lambda's on-failure record "
+        "for a stream batch (the SQS message body or record, the SNS notification, or the S3 "
+        "object) or a record ddbstream.failures.park() sent. Fetch the records it names from "
+        "the stream (an S3 object or a parked record holds them), run the app on them in "
+        "order and print one line per record. Exits 1 when a record failed, 2 when the "
+        "records cannot be read. Needs boto3 to read the stream: pip install 'ddbstream[aws]'.",
+    )
+    replay.add_argument("handler", metavar="HANDLER", help=handler_help)
+    replay.add_argument("message", metavar="MESSAGE", help="the message as JSON: a file, or -")
+    replay.add_argument(
+        "--endpoint-url", metavar="URL", help="e.g. http://127.0.0.1:5000 for moto_server"
+    )
+    replay.add_argument("--region", metavar="REGION", help="default: the stream ARN's region")
+    replay.set_defaults(command=_replay)
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -303,6 +324,68 @@ def _tail(arguments: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
         return 0
+
+
+def _replay(arguments: argparse.Namespace) -> int:
+    from .errors import FailureMessageError
+    from .failures import ReplayError
+
+    app = load_app(arguments.handler)
+    text = _read_text(arguments.message)
+    try:
+        records, header = _replay_records(text, arguments.endpoint_url, arguments.region)
+    except (FailureMessageError, ReplayError) as problem:
+        raise CommandError(str(problem)) from None
+    print(header)
+    event = {"Records": records}
+    try:
+        outcome = app.process(event)
+    except DdbStreamError as problem:  # the records as a whole are unusable
+        raise CommandError(str(problem)) from None
+    # Nothing is reported to Lambda here: the line says which record failed, and no more.
+    _print_outcome(outcome, read_event(event, app.pipes_identifier), reporting=False)
+    if outcome.error is not None:
+        import traceback
+
+        print(file=sys.stderr)
+        traceback.print_exception(outcome.error, file=sys.stderr)
+    return 1 if outcome.failures else 0
+
+
+def _replay_records(
+    text: str, endpoint_url: str | None, region: str | None
+) -> tuple[list[Any], str]:
+    """The records MESSAGE names, and the lines saying what they are and where from."""
+    from .errors import FailureMessageError
+    from .failures import parse, parse_parked, read_records
+
+    try:
+        failure = parse(text)
+    except FailureMessageError as problem:
+        try:
+            parked = parse_parked(text)
+        except FailureMessageError:
+            raise problem from None
+        when = f" at {parked.parked_at:%Y-%m-%d %H:%M:%S}" if parked.parked_at else ""
+        return [parked.record], (
+            f"replaying a parked record (parked{when} after "
+            f"{parked.error_type}: {parked.error_message})"
+        )
+    if failure.records is not None and not failure.truncated:
+        origin = "read from the message's payload"
+        records = list(failure.records)
+    else:
+        origin = "read from the stream"
+        if failure.truncated:
+            origin += " (the message's payload does not hold them all)"
+        records = read_records(failure, endpoint_url=endpoint_url, region=region)
+    lines = f"replaying {failure.describe()}\n{len(records)} record(s) {origin}"
+    if len(records) != failure.batch_size:
+        lines += (
+            f"; Lambda's batch had {failure.batch_size} (event filtering drops records "
+            "from a batch, not from the stream)"
+        )
+    return records, lines
 
 
 # --- finding the app -------------------------------------------------------------------------
@@ -622,6 +705,13 @@ def _read_json(source: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise CommandError(f"{source} is not JSON: {error}") from None
+
+
+def _read_text(source: str) -> str:
+    try:
+        return sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"cannot read the message: {error}") from None
 
 
 class _Context:

@@ -9,10 +9,11 @@ DdbStreamError                  base of everything ddbstream raises; never raise
 ├── EventError                  the event is not a batch of stream records
 ├── RecordError                 one record is malformed or cannot be processed
 │   ├── DecodeError             a DynamoDB JSON value cannot be decoded
-│   └── MissingImageError       the stream's view type lacks an image a route needs
+│   └── MissingImageError       an image the stream's view type does not carry
 ├── OutOfTimeError              too little time left to start the next record
-└── LedgerError                 the record ledger (ddbstream.idempotency) cannot do its part
-    └── RecordInProgressError   another invocation is running the record's route
+├── LedgerError                 the record ledger (ddbstream.idempotency) cannot do its part
+│   └── RecordInProgressError   another invocation is running the record's route
+└── FailureMessageError         not an on-failure record of a stream (ValueError too)
 ```
 """
 
@@ -22,6 +23,7 @@ __all__ = [
     "DdbStreamError",
     "DecodeError",
     "EventError",
+    "FailureMessageError",
     "LedgerError",
     "MissingImageError",
     "OutOfTimeError",
@@ -148,6 +150,11 @@ class RecordInProgressError(LedgerError):
     The record fails so that Lambda retries it later: by then the other invocation has
     completed it (the retry skips the route) or its claim has expired (the retry takes over).
     """
+
+
+class FailureMessageError(DdbStreamError, ValueError):
+    """A message handed to :func:`ddbstream.failures.parse` is not an on-failure record of a
+    DynamoDB or Kinesis stream, nor an SQS, SNS or S3 wrapping of one."""
 
 
 def describe_record(event_id: str | None, sequence_number: str | None) -> str:

@@ -99,3 +99,35 @@ assert_type(
 assert_type(ledger_app.ledger, Ledger)
 assert_type(ledger_app.ledger.transact_item(Insert()), dict[str, Any])
 assert_type(ledger_app.process({"Records": []}).duplicates, int)
+
+
+# After the retries: parse an on-failure message, park a record to a queue or a sink.
+def on_failure_queue(event: dict[str, Any]) -> None:
+    from datetime import datetime
+
+    from ddbstream.failures import FailureMessage, parse
+
+    failure = parse(event["Records"][0])
+    assert_type(failure, FailureMessage)
+    assert_type(failure.first_sequence_number, str)
+    assert_type(failure.batch_size, int)
+    assert_type(failure.first_arrival, datetime | None)
+    assert_type(failure.records, "tuple[dict[str, Any], ...] | None")
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def send(self, record: Record[Any], payload: Any, /) -> None:
+        self.sent.append(payload)
+
+
+@app.on_error(ValueError)
+def set_aside(record: Record, error: Exception) -> None:
+    from ddbstream.failures import park
+
+    assert_type(
+        park(record, error, "https://sqs.eu-west-1.amazonaws.com/1/parked"), "dict[str, Any]"
+    )
+    park(record, error, ListSink())

@@ -5,7 +5,7 @@ error for both, and no other line may be (tests/test_typing.py)."""
 
 from __future__ import annotations
 
-from ddbstream import App, Attr, Insert, Modify, Remove
+from ddbstream import App, Attr, Insert, Modify, Record, Remove
 
 app = App()
 
@@ -30,3 +30,9 @@ app.on_insert(lambda record: record.old["sku"])  # rejected: no old image on an 
 app.on_remove(lambda record: record.new["sku"])  # rejected: no new image on a REMOVE
 app.on_insert(lambda record, context, extra: None)  # rejected: three parameters
 app.on_insert(idempotent="yes")(lambda record: None)  # rejected: True, False or "transaction"
+
+
+def park_needs_a_sink(record: Record, error: Exception) -> None:
+    from ddbstream.failures import park
+
+    park(record, error, 42)  # rejected: a queue URL or an object with send()
