@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ._batch import log_raised, log_reported, run_awaitable, run_batch
+from contextvars import ContextVar
+
+from ._batch import add_note, log_raised, log_reported, run_awaitable, run_batch
 from ._codec import Decoder
 from ._record import EVENT_NAMES
 from ._routing import Dispatch, Route, Router
@@ -48,6 +50,10 @@ class App(Router):
             ``"eventID"`` (default) or ``"SequenceNumber"``.
         max_concurrency: with ``async def`` handlers, how many records (of different item
             keys) may run at once; records of one key always run one after another.
+
+    One app may serve invocations in several threads at once (a test harness, a local
+    runner): :attr:`window` and :attr:`context` belong to the invocation, each thread (and
+    each asyncio task started in it) seeing its own.
     """
 
     _includable = False  # its error hooks, fallbacks and options would be lost
@@ -79,13 +85,25 @@ class App(Router):
         self._fallbacks: list[Route] = []
         self._window_end_hooks: list[Callable[[Window], object]] = []
         self._dispatch: Dispatch | None = None  # made by the first event
-        self.window: Window | None = None
-        """The tumbling window of the invocation in progress, when the event has one."""
-        self.context: LambdaContext | None = None
-        """The Lambda context of the invocation in progress; None outside one."""
+        # (window, context) of the invocation in progress, per thread and asyncio task: an
+        # attribute would mix up the windows of invocations running at once.
+        self._invocation: ContextVar[tuple[Window | None, LambdaContext | None]] = ContextVar(
+            "ddbstream_invocation", default=(None, None)
+        )
         # A plain function, not a bound method: `handler = app.handler` is what Lambda calls,
         # and anything that inspects a Lambda handler sees (event, context).
         self.handler: Callable[[Any, Any], BatchResponse] = self._make_handler()
+
+    @property
+    def window(self) -> Window | None:
+        """The tumbling window of the invocation in progress (or of the last one in this
+        thread), when its event has one."""
+        return self._invocation.get()[0]
+
+    @property
+    def context(self) -> LambdaContext | None:
+        """The Lambda context of the invocation in progress; None outside one."""
+        return self._invocation.get()[1]
 
     # --- registration ---------------------------------------------------------------------
 
@@ -157,7 +175,10 @@ class App(Router):
 
         Tumbling windows only: it runs once the last batch of the window has been processed
         without failure (``window.is_final``), before the state is returned for the last time.
-        It may be an ``async def``. If it raises, the invocation fails and Lambda retries it.
+        It may be an ``async def``. If it raises, the invocation fails (in either mode, with a
+        note naming the window) and Lambda retries the final invocation with the state the one
+        before returned: the window's total stays exact, but the final invocation's records,
+        if it has any, run again.
         """
         self._ensure_open("on_window_end")
         if not callable(hook):
@@ -277,10 +298,11 @@ class App(Router):
             dispatch = self._start()
         if trace is not None:
             dispatch = self._make_dispatch(trace)
-        self.window = None  # not the last invocation's, should this event be unreadable
+        invocation = self._invocation
+        invocation.set((None, None))  # not the last invocation's, should this event be unreadable
         batch = read_event(event, self.pipes_identifier)
-        self.window = window = batch.window
-        self.context = context
+        window = batch.window
+        invocation.set((window, context))
         try:
             if dispatch.has_async:
                 from ._concurrency import run_batch_async  # asyncio costs a cold start
@@ -308,7 +330,7 @@ class App(Router):
             if window is not None and window.is_final and not outcome.failures:
                 self._end_window(window)
         finally:
-            self.context = None
+            invocation.set((window, None))  # the window stays readable after the invocation
         return outcome
 
     def _make_dispatch(self, trace: Trace | None = None) -> Dispatch:
@@ -317,15 +339,27 @@ class App(Router):
             self.routes,
             self._fallbacks,
             on_failure=self._on_failure,
-            context=lambda: self.context,
+            context=lambda: self._invocation.get()[1],
             trace=trace,
         )
 
     def _end_window(self, window: Window) -> None:
         for hook in self._window_end_hooks:
-            result = hook(window)
-            if result is not None and hasattr(result, "__await__"):
-                run_awaitable(result)
+            try:
+                result = hook(window)
+                if result is not None and hasattr(result, "__await__"):
+                    run_awaitable(result)
+            except Exception as error:
+                # A function error: Lambda retries the final invocation with the previous
+                # state, so nothing counts twice (reporting records instead would not do that).
+                name = getattr(hook, "__qualname__", None) or repr(hook)
+                add_note(
+                    error,
+                    f"ddbstream: window-end hook {name} failed for the window {window.start} "
+                    f"to {window.end} (shard {window.shard_id}); Lambda retries the window's "
+                    "final invocation",
+                )
+                raise
 
     def _on_failure(self, record: Record, error: Exception) -> None:
         for exception, hook in self._error_hooks:
