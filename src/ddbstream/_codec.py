@@ -149,8 +149,8 @@ def _build_fast(
         # anything else, or anything odd, goes to value().
         decoded = {}
         for name, tagged in attributes.items():
-            if "S" in tagged and tagged["S"].__class__ is str_ and len_(tagged) == 1:
-                decoded[name] = tagged["S"]
+            if "S" in tagged and (text := tagged["S"]).__class__ is str_ and len_(tagged) == 1:
+                decoded[name] = text
             elif "N" in tagged:
                 raw = tagged["N"]
                 number = create_decimal(raw)

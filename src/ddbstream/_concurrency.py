@@ -112,6 +112,7 @@ class _Run:
         self.window: Window | None = None  # set to take a failed record out of its state
         self.spawned: dict[int, list[asyncio.Task[Any]]] = {}  # tasks handlers started
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.main: asyncio.Task[Any] | None = None  # the invocation's own task
 
     def _task_factory(
         self, loop: asyncio.AbstractEventLoop, coroutine: Any, **options: Any
@@ -124,6 +125,7 @@ class _Run:
 
     async def run(self, max_concurrency: int, raise_failures: bool) -> Outcome:
         self.loop = loop = asyncio.get_running_loop()
+        self.main = asyncio.current_task()
         loop.set_task_factory(self._task_factory)  # type: ignore[arg-type]
         slots = asyncio.Semaphore(max_concurrency)
         last_of_item: dict[str, asyncio.Task[None]] = {}
@@ -162,7 +164,7 @@ class _Run:
             try:
                 record = self.source.record(raw, self.decoder)
                 self.records[index] = record
-                await _process(record, self.dispatch, self.loop)
+                await _process(record, self)
                 left = [task for task in self.spawned.pop(index, ()) if not task.done()]
                 if left:
                     raise tasks_left_running(left)
@@ -205,10 +207,9 @@ class _Run:
         return Outcome(self.done, self.batch.failures(first), error)
 
 
-async def _process(
-    record: Record, dispatch: Dispatch, loop: asyncio.AbstractEventLoop | None
-) -> None:
+async def _process(record: Record, run: _Run) -> None:
     """Run *record*'s handlers: the sequential loop's body (_batch.run_batch), with await."""
+    dispatch, loop = run.dispatch, run.loop
     handlers = dispatch.plan[record.event_name][1]
     if handlers is None:
         handlers = _outside_loop(loop, dispatch.select, record)
@@ -222,8 +223,7 @@ async def _process(
         except Exception as error:
             _outside_loop(loop, dispatch.on_failure, record, error)
         except asyncio.CancelledError as error:
-            task = asyncio.current_task()
-            cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+            cancelling = getattr(run.main, "cancelling", None)  # Python 3.11+
             if cancelling is not None and cancelling():
                 raise  # the invocation itself is being cancelled: let it end
             failure = cancelled(error)
