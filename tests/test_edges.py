@@ -65,7 +65,8 @@ def counting_app(*, fail_on: str, is_async: bool, **options: Any) -> App:
 
     @app.on_insert
     def add(record: Record[Any]) -> None:
-        assert app.window is not None and record.new is not None
+        assert app.window is not None
+        assert record.new is not None
         state = app.window.state
         state["total"] = state.get("total", 0) + int(record.new["n"])
 
@@ -94,11 +95,11 @@ class TestWindowStateOfAFailedRecord:
         app = counting_app(fail_on="id-3", is_async=is_async)
         event = windowed(change(1), change(2, "b"), change(3, "c"), change(4, "d"))
 
-        response = app.handler(event, None)
+        response = app(event, None)
 
         assert response["batchItemFailures"] == [{"itemIdentifier": "103"}]
         assert response["state"] == {"total": 1 + 2}
-        retry = app.handler(windowed(change(3, "c"), change(4, "d"), state=response["state"]))
+        retry = app(windowed(change(3, "c"), change(4, "d"), state=response["state"]))
         assert retry["state"] == {"total": 1 + 2 + 3 + 4}
 
     def test_a_state_replaced_by_a_handler_is_put_back_too(self) -> None:
@@ -110,7 +111,7 @@ class TestWindowStateOfAFailedRecord:
             app.window.state = {"replaced": record.event_id}
             raise ValueError("after replacing the state")
 
-        response = app.handler(windowed(change(1), state={"kept": 1}))
+        response = app(windowed(change(1), state={"kept": 1}))
 
         assert response["state"] == {"kept": 1}
 
@@ -128,7 +129,7 @@ class TestWindowStateOfAFailedRecord:
             await asyncio.sleep(0.001)
             running.pop()
 
-        app.handler(windowed(*(change(index, f"k{index}") for index in range(6))))
+        app(windowed(*(change(index, f"k{index}") for index in range(6))))
 
         assert most == 1
 
@@ -138,7 +139,7 @@ class TestWindowStateOfAFailedRecord:
         app.report_batch_item_failures = False
 
         with pytest.raises(ValueError, match="route 2 failed"):
-            app.handler(windowed(change(1), change(2, "b")))
+            app(windowed(change(1), change(2, "b")))
 
 
 class TestWindowEndHook:
@@ -153,7 +154,7 @@ class TestWindowEndHook:
             raise ConnectionError("cannot publish")
 
         with pytest.raises(ConnectionError) as raised:
-            app.handler(windowed(change(1), final=True))
+            app(windowed(change(1), final=True))
 
         assert notes(raised.value) == [
             "ddbstream: window-end hook TestWindowEndHook.test_a_failing_hook_raises_with_a_note_"
@@ -166,7 +167,7 @@ class TestWindowEndHook:
         app.on_window_end(mock.Mock(side_effect=ValueError("no"), __qualname__="publish"))
 
         with pytest.raises(ValueError, match="no"):
-            app.handler(windowed(final=True))
+            app(windowed(final=True))
 
         assert "window-end hook publish failed for the window" in caplog.text
 
@@ -186,12 +187,12 @@ class TestCancelledHandler:
 
         event = {"Records": [change(1), change(2, "b"), change(3, "c")]}
         if report:
-            response = app.handler(event)
+            response = app(event)
             assert response["batchItemFailures"] == [{"itemIdentifier": "102"}]
             assert "id-1" in done
             return
         with pytest.raises(RecordError, match="cancelled") as raised:
-            app.handler(event)
+            app(event)
         assert isinstance(raised.value.__cause__, asyncio.CancelledError)
         assert notes(raised.value) == [
             "ddbstream: record 2 of 3 failed, eventID 'id-2', SequenceNumber '102'"
@@ -206,7 +207,7 @@ class TestCancelledHandler:
             raise asyncio.CancelledError
 
         app.on_error(lambda record, error: seen.append(error))
-        assert app.handler({"Records": [change(1)]}) == {"batchItemFailures": []}
+        assert app({"Records": [change(1)]}) == {"batchItemFailures": []}
         assert isinstance(seen[0], RecordError)
 
     def test_a_sync_wrapper_awaitable_that_is_cancelled_fails_its_record(self) -> None:
@@ -217,7 +218,7 @@ class TestCancelledHandler:
 
         app.on_insert(lambda record: cancelled())
 
-        response = app.handler({"Records": [change(1), change(2)]})
+        response = app({"Records": [change(1), change(2)]})
 
         assert response["batchItemFailures"] == [{"itemIdentifier": "101"}]
 
@@ -233,7 +234,7 @@ class TestCancelledHandler:
             await asyncio.sleep(1)
 
         with pytest.raises(asyncio.CancelledError):
-            app.handler({"Records": [change(1)]})
+            app({"Records": [change(1)]})
 
 
 class TestTasksLeftRunning:
@@ -254,16 +255,16 @@ class TestTasksLeftRunning:
         @app.on_insert
         async def fire_and_forget(record: Record[Any]) -> None:
             if record.event_id == "id-2":
-                asyncio.create_task(later("stray"))
+                asyncio.create_task(later("stray"))  # noqa: RUF006  # left running on purpose
             await asyncio.gather(asyncio.create_task(later("awaited")))
 
         event = {"Records": [change(1), change(2, "b"), change(3, "c")]}
         if report:
-            response = app.handler(event)
+            response = app(event)
             assert response["batchItemFailures"] == [{"itemIdentifier": "102"}]
         else:
             with pytest.raises(RecordError, match=r"1 task\(s\) it started .*later"):
-                app.handler(event)
+                app(event)
         assert finished.count("stray") == 0
         assert stopped == ["stray"]
 
@@ -275,12 +276,12 @@ class TestTasksLeftRunning:
             await asyncio.sleep(1)
 
         async def work() -> None:
-            asyncio.create_task(stray())
+            asyncio.create_task(stray())  # noqa: RUF006  # left running on purpose
 
         app.on_insert(lambda record: work())
 
         with pytest.raises(RecordError, match="still running"):
-            app.handler({"Records": [change(1)]})
+            app({"Records": [change(1)]})
 
 
 class TestSyncHandlersInAnAsyncApp:
@@ -302,7 +303,7 @@ class TestSyncHandlersInAnAsyncApp:
         async def async_handler(record: Record[Any]) -> None:
             await asyncio.sleep(0)
 
-        response = app.handler({"Records": [change(1), change(2, "b")]})
+        response = app({"Records": [change(1), change(2, "b")]})
 
         assert response == {"batchItemFailures": []}
         assert results == [2, 4]
@@ -320,7 +321,7 @@ class TestSyncHandlersInAnAsyncApp:
 
         app.on_error(lambda record, error: asyncio.run(log(str(error))))
 
-        assert app.handler({"Records": [change(1)]}) == {"batchItemFailures": []}
+        assert app({"Records": [change(1)]}) == {"batchItemFailures": []}
         assert logged == ["no"]
 
 
@@ -356,7 +357,7 @@ class TestUnusableClock:
         else:
             app.on_insert(lambda record: seen.append(str(record.event_id)))
 
-        response = app.handler({"Records": [change(1), change(2), change(3)]}, context)
+        response = app({"Records": [change(1), change(2), change(3)]}, context)
 
         assert response == {"batchItemFailures": []}
         assert seen == ["id-1", "id-2", "id-3"]
@@ -379,7 +380,7 @@ class TestNotes:
             assert notes(outcome.error)[0] == "theirs"
             return
         with pytest.raises(ValueError, match="the handler's own") as raised:
-            app.handler({"Records": [change(1)]})
+            app({"Records": [change(1)]})
         assert notes(raised.value) == [
             "theirs",
             "ddbstream: record 1 of 1 failed, eventID 'id-1', SequenceNumber '101'",
@@ -396,8 +397,8 @@ class TestNotes:
             error.__notes__ = 42  # type: ignore[attr-defined]
             raise error
 
-        with pytest.raises(ValueError) as raised:
-            app.handler({"Records": [change(1)]})
+        with pytest.raises(ValueError, match="odd") as raised:
+            app({"Records": [change(1)]})
         assert notes(raised.value)[0] == 42  # type: ignore[comparison-overlap]
         assert "record 1 of 1 failed" in caplog.text
 
@@ -420,7 +421,7 @@ class TestApproximateCreationTime:
         seen: list[Any] = []
         app.on_insert(lambda record: seen.append(record.approximate_creation_time))
 
-        app.handler({"Records": [change(1, ApproximateCreationDateTime=1700000000)]})
+        app({"Records": [change(1, ApproximateCreationDateTime=1700000000)]})
 
         assert seen[0].year == 2023
 
@@ -463,14 +464,14 @@ class TestEventShapes:
         messages = [{"messageId": "m1", "eventSource": "aws:sqs", "body": "{}"}]
 
         with pytest.raises(EventError, match="come from 'aws:sqs'"):
-            app.handler(messages)
+            app(messages)
 
     def test_a_list_of_stream_records_still_runs(self) -> None:
         app = App(report_batch_item_failures=True)
         seen: list[str] = []
         app.on_insert(lambda record: seen.append(str(record.event_id)))
 
-        assert app.handler([change(1)]) == {"batchItemFailures": []}
+        assert app([change(1)]) == {"batchItemFailures": []}
         assert seen == ["id-1"]
 
     @pytest.mark.parametrize(
@@ -506,7 +507,7 @@ class TestEventShapes:
         data = base64.b64encode(json.dumps(change(1)).encode()).decode()
         event = {"Records": [{"eventID": "k1", "kinesis": {"data": data, "sequenceNumber": "7"}}]}
 
-        app.handler(event)
+        app(event)
 
         assert seen == [{"pk": "a", "n": Decimal(1)}]
 
@@ -541,8 +542,9 @@ class TestAsyncFilters:
         async def is_big(image: Any) -> bool:
             return True
 
+        options: dict[str, Any] = {option: is_big}
         with pytest.raises(SetupError, match="not an async def"):
-            app.on_modify(**{option: is_big})(lambda record: None)
+            app.on_modify(**options)(lambda record: None)
 
 
 class TestOneAppManyThreads:
@@ -566,9 +568,11 @@ class TestOneAppManyThreads:
         def invoke(shard: str, count: int) -> None:
             event = windowed(change(1), state={"count": count})
             event["shardId"] = shard
-            responses[shard] = app.handler(event, f"context of {shard}")
+            responses[shard] = app(event, f"context of {shard}")
 
-        threads = [threading.Thread(target=invoke, args=(shard, n)) for shard, n in (("a", 10), ("b", 20))]
+        threads = [
+            threading.Thread(target=invoke, args=(shard, n)) for shard, n in (("a", 10), ("b", 20))
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -331,10 +331,7 @@ def add_note(error: BaseException, note: str) -> None:
         notes.append(note)
         return
     kept = list(notes) if isinstance(notes, tuple) else [] if notes is None else [notes]
-    try:
-        error.__notes__ = [*kept, note]  # type: ignore[attr-defined]
-    except (AttributeError, TypeError):  # pragma: no cover - an exception refusing attributes
-        pass
+    error.__notes__ = [*kept, note]  # type: ignore[attr-defined]
 
 
 def log_raised(error: BaseException) -> None:

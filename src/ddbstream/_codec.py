@@ -147,7 +147,7 @@ def _build_fast(
         # A loop rather than a comprehension calling value(): the commonest types (strings,
         # numbers, booleans, maps) are decoded inline, which saves a call per attribute;
         # anything else, or anything odd, goes to value().
-        decoded = {}
+        decoded: dict[str, Any] = {}
         for name, tagged in attributes.items():
             if "S" in tagged and (text := tagged["S"]).__class__ is str_ and len_(tagged) == 1:
                 decoded[name] = text

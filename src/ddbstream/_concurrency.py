@@ -126,7 +126,7 @@ class _Run:
     async def run(self, max_concurrency: int, raise_failures: bool) -> Outcome:
         self.loop = loop = asyncio.get_running_loop()
         self.main = asyncio.current_task()
-        loop.set_task_factory(self._task_factory)  # type: ignore[arg-type]
+        loop.set_task_factory(self._task_factory)
         slots = asyncio.Semaphore(max_concurrency)
         last_of_item: dict[str, asyncio.Task[None]] = {}
         tasks: list[asyncio.Task[None]] = []

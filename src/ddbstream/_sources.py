@@ -154,8 +154,7 @@ class KinesisSource(Source):
             text = strict_base64(data)
         except (TypeError, ValueError) as error:
             raise RecordError(
-                f"{where} is not base64 ({error}); Kinesis delivers a change as base64 of its "
-                "JSON",
+                f"{where} is not base64 ({error}); Kinesis delivers a change as base64 of its JSON",
                 event_id=event_id,
                 sequence_number=sequence_number,
             ) from None
