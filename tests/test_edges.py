@@ -386,6 +386,22 @@ class TestNotes:
             "ddbstream: record 1 of 1 failed, eventID 'id-1', SequenceNumber '101'",
         ]
 
+    def test_notes_the_handler_added_come_first(self) -> None:
+        app = App()
+
+        @app.on_insert
+        def handle(record: Record[Any]) -> None:
+            error = ValueError("noted")
+            error.__notes__ = ["mine"]  # type: ignore[attr-defined]  # add_note is 3.11+
+            raise error
+
+        with pytest.raises(ValueError, match="noted") as raised:
+            app({"Records": [change(1)]})
+        assert notes(raised.value) == [
+            "mine",
+            "ddbstream: record 1 of 1 failed, eventID 'id-1', SequenceNumber '101'",
+        ]
+
     def test_an_odd_note_is_kept_and_logging_skips_it(
         self, caplog: pytest.LogCaptureFixture
     ) -> None:
@@ -397,8 +413,10 @@ class TestNotes:
             error.__notes__ = 42  # type: ignore[attr-defined]
             raise error
 
-        with pytest.raises(ValueError, match="odd") as raised:
+        # No match=: pytest.raises joins the notes as text to match them, and 42 is no text.
+        with pytest.raises(ValueError) as raised:  # noqa: PT011
             app({"Records": [change(1)]})
+        assert str(raised.value) == "odd"
         assert notes(raised.value)[0] == 42  # type: ignore[comparison-overlap]
         assert "record 1 of 1 failed" in caplog.text
 
