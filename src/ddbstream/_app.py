@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ._batch import clock, log_raised, log_reported, run_awaitable, run_batch
+from contextvars import ContextVar
+
+from ._batch import add_note, clock, log_raised, log_reported, run_awaitable, run_batch
 from ._codec import Decoder
 from ._record import EVENT_NAMES
 from ._routing import Dispatch, Route, Router
@@ -55,6 +57,10 @@ class App(Router):
             often Lambda delivers it.
         idempotent: the default of every route's ``idempotent=`` (``True``,
             ``"transaction"`` or ``False``); needs a *ledger*.
+
+    One app may serve invocations in several threads at once (a test harness, a local
+    runner): :attr:`window` and :attr:`context` belong to the invocation, each thread (and
+    each asyncio task started in it) seeing its own.
     """
 
     _includable = False  # its error hooks, fallbacks and options would be lost
@@ -82,7 +88,6 @@ class App(Router):
             raise SetupError(f"ledger must be a ddbstream.idempotency.Ledger, got {ledger!r}")
         self._ledger = ledger
         self.idempotent = idempotent
-        self._duplicates = 0  # routes the ledger skipped in the invocation in progress
         if parse_number is not None and not callable(parse_number):
             raise SetupError(f"parse_number must be callable, like int or float: {parse_number!r}")
         if pipes_identifier not in PIPES_IDENTIFIERS:
@@ -100,13 +105,23 @@ class App(Router):
         self._fallbacks: list[Route] = []
         self._window_end_hooks: list[Callable[[Window], object]] = []
         self._dispatch: Dispatch | None = None  # made by the first event
-        self.window: Window | None = None
-        """The tumbling window of the invocation in progress, when the event has one."""
-        self.context: LambdaContext | None = None
-        """The Lambda context of the invocation in progress; None outside one."""
+        # The invocation in progress, per thread and asyncio task: an attribute would mix up
+        # the windows of invocations running at once.
+        self._invocation: ContextVar[_Invocation] = ContextVar("ddbstream_invocation")
         # A plain function, not a bound method: `handler = app.handler` is what Lambda calls,
         # and anything that inspects a Lambda handler sees (event, context).
         self.handler: Callable[[Any, Any], BatchResponse] = self._make_handler()
+
+    @property
+    def window(self) -> Window | None:
+        """The tumbling window of the invocation in progress (or of the last one in this
+        thread), when its event has one."""
+        return self._invocation.get(_IDLE).window
+
+    @property
+    def context(self) -> LambdaContext | None:
+        """The Lambda context of the invocation in progress; None outside one."""
+        return self._invocation.get(_IDLE).context
 
     # --- registration ---------------------------------------------------------------------
 
@@ -189,7 +204,10 @@ class App(Router):
 
         Tumbling windows only: it runs once the last batch of the window has been processed
         without failure (``window.is_final``), before the state is returned for the last time.
-        It may be an ``async def``. If it raises, the invocation fails and Lambda retries it.
+        It may be an ``async def``. If it raises, the invocation fails (in either mode, with a
+        note naming the window) and Lambda retries the final invocation with the state the one
+        before returned: the window's total stays exact, but the final invocation's records,
+        if it has any, run again.
         """
         self._ensure_open("on_window_end")
         if not callable(hook):
@@ -309,11 +327,13 @@ class App(Router):
             dispatch = self._start()
         if trace is not None:
             dispatch = self._make_dispatch(trace)
-        self.window = None  # not the last invocation's, should this event be unreadable
+        invocation = self._invocation
+        # Not the last invocation's window, should this event be unreadable.
+        invocation.set(_Invocation(None, None))
         batch = read_event(event, self.pipes_identifier)
-        self.window = window = batch.window
-        self.context = context
-        self._duplicates = 0
+        window = batch.window
+        state = _Invocation(window, context)
+        invocation.set(state)
         try:
             if dispatch.has_async:
                 from ._concurrency import run_batch_async  # asyncio costs a cold start
@@ -338,11 +358,11 @@ class App(Router):
                     context=context,
                     min_remaining_ms=self.min_remaining_ms,
                 )
-            outcome.duplicates = self._duplicates
+            outcome.duplicates = state.duplicates
             if window is not None and window.is_final and not outcome.failures:
                 self._end_window(window)
         finally:
-            self.context = None
+            invocation.set(_Invocation(window, None))  # the window stays readable after it
         return outcome
 
     def _make_dispatch(self, trace: Trace | None = None) -> Dispatch:
@@ -351,7 +371,7 @@ class App(Router):
             self.routes,
             self._fallbacks,
             on_failure=self._on_failure,
-            context=lambda: self.context,
+            context=lambda: self._invocation.get(_IDLE).context,
             trace=trace,
             guard=None if self._ledger is None else self._guard,
         )
@@ -404,16 +424,28 @@ class App(Router):
 
     def _remaining_ms(self) -> int | None:
         remaining = clock(self.context)
-        return None if remaining is None else remaining()
+        return None if remaining is None else int(remaining())
 
     def _count_duplicate(self, record: Record, route: str) -> None:
-        self._duplicates += 1
+        self._invocation.get(_IDLE).duplicates += 1
 
     def _end_window(self, window: Window) -> None:
         for hook in self._window_end_hooks:
-            result = hook(window)
-            if result is not None and hasattr(result, "__await__"):
-                run_awaitable(result)
+            try:
+                result = hook(window)
+                if result is not None and hasattr(result, "__await__"):
+                    run_awaitable(result)
+            except Exception as error:
+                # A function error: Lambda retries the final invocation with the previous
+                # state, so nothing counts twice (reporting records instead would not do that).
+                name = getattr(hook, "__qualname__", None) or repr(hook)
+                add_note(
+                    error,
+                    f"ddbstream: window-end hook {name} failed for the window {window.start} "
+                    f"to {window.end} (shard {window.shard_id}); Lambda retries the window's "
+                    "final invocation",
+                )
+                raise
 
     def _on_failure(self, record: Record, error: Exception) -> None:
         for exception, hook in self._error_hooks:
@@ -434,3 +466,18 @@ class App(Router):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} with {len(self.routes)} routes>"
+
+
+class _Invocation:
+    """What belongs to one invocation: its window, its context, the routes the ledger skipped."""
+
+    __slots__ = ("context", "duplicates", "window")
+
+    def __init__(self, window: Window | None, context: LambdaContext | None) -> None:
+        self.window = window
+        self.context = context
+        self.duplicates = 0
+
+
+_IDLE = _Invocation(None, None)
+"""What ``app.window`` and ``app.context`` read outside any invocation (never changed)."""

@@ -7,10 +7,8 @@ again either way, so running them now would run them twice.
 
 from __future__ import annotations
 
-import sys
-
 from ._record import UNSET, make_record
-from .errors import OutOfTimeError, describe_record
+from .errors import OutOfTimeError, RecordError, describe_record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Outcome",
     "add_note",
+    "cancelled",
     "clock",
     "describe",
     "log_raised",
@@ -34,6 +33,8 @@ __all__ = [
     "out_of_time",
     "run_awaitable",
     "run_batch",
+    "snapshot",
+    "tasks_left_running",
 ]
 
 
@@ -125,6 +126,10 @@ def run_batch(
     select = dispatch.select
     on_failure = dispatch.on_failure
     remaining_ms = clock(context)
+    # With failures reported, a tumbling window's state must be returned as it was after the
+    # last record that completed: the failed record comes again, and must not count twice.
+    window = batch.window if report_failures else None
+    saved = None
     # One loop, no call per record beyond making it and running its handlers: this is the
     # hot path. _concurrency's _process is its async twin; keep the two alike.
     for index, raw in enumerate(raws):
@@ -135,6 +140,8 @@ def run_batch(
                 raise out_of_time(min_remaining_ms, index, len(raws), batch.identifier_at(index))
             return Outcome(index, batch.failures(index), None)
         record = None
+        if window is not None:
+            saved = snapshot(window.state)
         try:
             # make_record(raw, decoder), written out for stream records: its call and checks
             # are a tenth of what a small record costs. A record that is not a dict with a
@@ -175,19 +182,79 @@ def run_batch(
             note_failure(error, raw, identifier, index, len(raws))
             if raise_failures:
                 raise
+            if window is not None:
+                window.state = saved  # type: ignore[assignment]  # set before the record ran
             return Outcome(index, [{"itemIdentifier": identifier or ""}], error, record)
     return Outcome(len(raws), [], None)
 
 
+def snapshot(state: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a window's *state*, to put back if the record about to run fails."""
+    import copy  # only for tumbling windows with failures reported
+
+    return copy.deepcopy(state)
+
+
 def run_awaitable(awaitable: Any) -> None:
-    """Run *awaitable* to completion from synchronous code."""
+    """Run *awaitable* to completion from synchronous code.
+
+    Raises:
+        RecordError: it was cancelled from inside, or left tasks running (see
+            :func:`cancelled` and :func:`tasks_left_running`).
+    """
     import asyncio  # only for async handlers: asyncio costs a cold start
 
     asyncio.run(_wait_for(awaitable))
 
 
 async def _wait_for(awaitable: Any) -> None:
-    await awaitable
+    import asyncio
+
+    try:
+        await awaitable
+    except asyncio.CancelledError as error:
+        raise cancelled(error) from error
+    # asyncio.run would cancel what is left without a word, and the record would count as done.
+    current = asyncio.current_task()
+    left = [task for task in asyncio.all_tasks() if task is not current]
+    if left:
+        raise tasks_left_running(left)
+
+
+def cancelled(error: BaseException) -> RecordError:
+    """The failure of a record whose handler raised ``asyncio.CancelledError`` itself.
+
+    Nothing outside the record cancelled it (the invocation's own cancellation is let
+    through), so it is one record's failure like any other, not the end of the invocation.
+    """
+    detail = f": {error}" if str(error) else ""
+    return RecordError(
+        f"a handler was cancelled (asyncio.CancelledError{detail}) while ddbstream was not "
+        "cancelling it; the record counts as failed. Catch the cancellation inside the "
+        "handler if the work it cut short may be given up."
+    )
+
+
+def tasks_left_running(tasks: list[Any]) -> RecordError:
+    """The failure of a record whose handlers returned while tasks they started still ran.
+
+    They are cancelled: their work would be lost without a trace when the batch's event loop
+    closes, and the record would count as done.
+    """
+    for task in tasks:
+        task.cancel()
+    names = ", ".join(sorted(_task_name(task) for task in tasks))
+    return RecordError(
+        f"a handler returned while {len(tasks)} task(s) it started were still running "
+        f"({names}); ddbstream cancelled them and counts the record as failed. Await every "
+        "task a handler starts (asyncio.gather, or a TaskGroup) before it returns."
+    )
+
+
+def _task_name(task: Any) -> str:
+    coroutine = task.get_coro()
+    name = getattr(coroutine, "__qualname__", None) or task.get_name()
+    return str(name)
 
 
 def out_of_time(
@@ -216,10 +283,28 @@ def note_failure(
     add_note(error, note)
 
 
-def clock(context: Any) -> Callable[[], int] | None:
-    """The context's ``get_remaining_time_in_millis``, or None without a usable context."""
+def clock(context: Any) -> Callable[[], float] | None:
+    """The context's remaining time in ms, or None without a context that has the method.
+
+    A method that raises or returns no number (a test's ``Mock``, say) reads as infinite
+    time: a context without a usable clock means no time guard, never a failed batch.
+    """
     method = getattr(context, "get_remaining_time_in_millis", None)
-    return method if callable(method) else None
+    if not callable(method):
+        return None
+
+    def remaining_ms() -> float:
+        try:
+            left = method()
+        except Exception:
+            return _NO_CLOCK
+        return left if left.__class__ in _NUMBERS else _NO_CLOCK
+
+    return remaining_ms
+
+
+_NO_CLOCK = float("inf")
+_NUMBERS = (int, float)
 
 
 def describe(raw: Any, identifier: str | None) -> str:
@@ -243,20 +328,23 @@ def _field(container: Any, name: str) -> str | None:
 
 
 def add_note(error: BaseException, note: str) -> None:
-    """``error.add_note(note)``, also on Python 3.10, which has no add_note."""
-    if sys.version_info >= (3, 11):
-        error.add_note(note)
-    else:  # pragma: no cover - Python 3.10 has no add_note; the attribute is what it reads
-        notes = getattr(error, "__notes__", None)
-        if isinstance(notes, list):
-            notes.append(note)
-        else:
-            error.__notes__ = [note]  # type: ignore[attr-defined]
+    """``error.add_note(note)``, also on Python 3.10 (no add_note) and whatever ``__notes__``
+    the error already holds: a tuple, which ``add_note`` refuses, becomes a list."""
+    notes = getattr(error, "__notes__", None)
+    if isinstance(notes, list):
+        notes.append(note)
+        return
+    kept = list(notes) if isinstance(notes, tuple) else [] if notes is None else [notes]
+    error.__notes__ = [*kept, note]  # type: ignore[attr-defined]
 
 
 def log_raised(error: BaseException) -> None:
     """Name the failed record in the log: Lambda's runtime logs the exception without notes."""
-    notes = [note for note in getattr(error, "__notes__", ()) if note.startswith("ddbstream:")]
+    notes = [
+        note
+        for note in getattr(error, "__notes__", None) or ()
+        if isinstance(note, str) and note.startswith("ddbstream:")
+    ]
     if notes:
         import logging  # only on failure; the Lambda runtime has it loaded anyway
 

@@ -29,6 +29,7 @@ __all__ = [
     "deserialize",
     "deserialize_image",
     "same_value",
+    "strict_base64",
 ]
 
 # Unlimited precision and exponent: create_decimal never rounds, so every valid number is kept
@@ -39,12 +40,13 @@ _create_decimal = _EXACT.create_decimal
 
 if sys.version_info >= (3, 11):
 
-    def _base64(text: str) -> bytes:
+    def strict_base64(text: str) -> bytes:
+        """Decode base64 text, refusing any character outside the alphabet."""
         return binascii.a2b_base64(text, strict_mode=True)
 
 else:  # pragma: no cover - exercised by the Python 3.10 CI job, not by coverage
 
-    def _base64(text: str) -> bytes:
+    def strict_base64(text: str) -> bytes:
         import base64
 
         return base64.b64decode(text, validate=True)
@@ -68,7 +70,7 @@ def _build_fast(
     one tag and the data its tag needs, so nothing the careful decoder refuses gets through.
     """
     create_decimal = _create_decimal
-    base64 = _base64
+    base64 = strict_base64
     len_ = len
     str_ = str
     list_ = list
@@ -77,8 +79,9 @@ def _build_fast(
     def value(tagged: Any) -> Any:
         # Tests in order of how often each type occurs in real items.
         if "S" in tagged:
-            if len_(tagged) == 1:
-                return tagged["S"]
+            raw = tagged["S"]
+            if raw.__class__ is str_ and len_(tagged) == 1:
+                return raw
             raise _UnexpectedValue
         if "N" in tagged:
             raw = tagged["N"]
@@ -144,10 +147,10 @@ def _build_fast(
         # A loop rather than a comprehension calling value(): the commonest types (strings,
         # numbers, booleans, maps) are decoded inline, which saves a call per attribute;
         # anything else, or anything odd, goes to value().
-        decoded = {}
+        decoded: dict[str, Any] = {}
         for name, tagged in attributes.items():
-            if "S" in tagged and len_(tagged) == 1:
-                decoded[name] = tagged["S"]
+            if "S" in tagged and (text := tagged["S"]).__class__ is str_ and len_(tagged) == 1:
+                decoded[name] = text
             elif "N" in tagged:
                 raw = tagged["N"]
                 number = create_decimal(raw)
@@ -292,6 +295,8 @@ def _only_tag(tagged: Any, path: str) -> tuple[str, Any]:
 
 def _careful_scalar(tag: str, raw: Any, path: str, parse_number: NumberParser | None) -> Any:
     if tag == "S":
+        if not isinstance(raw, str):
+            raise DecodeError(f"S must hold a string, got {_kind(raw)}", path=path)
         return raw
     if tag == "N":
         return _careful_number(raw, path, parse_number)
@@ -348,7 +353,7 @@ def _careful_binary(raw: Any, path: str) -> bytes:
     if not isinstance(raw, str):
         raise DecodeError(f"binary must be sent as base64 text, got {_kind(raw)}", path=path)
     try:
-        return _base64(raw)
+        return strict_base64(raw)
     except (ValueError, TypeError) as error:
         raise DecodeError(f"invalid base64: {error}", path=path) from None
 

@@ -13,15 +13,31 @@ concurrency allows:
 - the earliest failure in stream order is what is reported or raised.
 
 Records of other items that had already started past the failure point may run again on the
-retry: handlers that must not repeat need idempotency, or ``max_concurrency=1``.
+retry: handlers that must not repeat need idempotency, or ``max_concurrency=1``. With a tumbling
+window and failures reported, records run one at a time: the window's state is one aggregate,
+and only then can a failed record's contribution be taken back out of it.
+
+Handlers run as they would in a synchronous app: a sync handler sees no running event loop (so
+``asyncio.run`` works in it), an ``asyncio.CancelledError`` a handler raises fails its record,
+and a record whose handlers leave tasks running fails too (the loop would cancel them silently).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
+from asyncio import _set_running_loop
 
-from ._batch import Outcome, clock, note_failure, out_of_time
+from ._batch import (
+    Outcome,
+    cancelled,
+    clock,
+    note_failure,
+    out_of_time,
+    snapshot,
+    tasks_left_running,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,7 +46,7 @@ if TYPE_CHECKING:
     from ._codec import Decoder
     from ._record import Record
     from ._routing import Dispatch
-    from ._sources import Batch
+    from ._sources import Batch, Window
     from .types import LambdaContext
 
 __all__ = ["run_batch_async"]
@@ -60,7 +76,16 @@ def run_batch_async(
     if report_failures:
         batch.read_identifiers()
     run = _Run(batch, decoder, dispatch, context, min_remaining_ms)
+    if report_failures and batch.window is not None:
+        run.window = batch.window
+        max_concurrency = 1  # see the module's docstring
     return asyncio.run(run.run(max_concurrency, raise_failures))
+
+
+_RECORD: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "ddbstream_record", default=None
+)
+"""The index of the record whose task is running; tasks its handlers start inherit it."""
 
 
 class _Run:
@@ -84,8 +109,24 @@ class _Run:
         self.records: dict[int, Record] = {}  # the failed ones' Records, by record index
         self.started = 0
         self.done = 0
+        self.window: Window | None = None  # set to take a failed record out of its state
+        self.spawned: dict[int, list[asyncio.Task[Any]]] = {}  # tasks handlers started
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.main: asyncio.Task[Any] | None = None  # the invocation's own task
+
+    def _task_factory(
+        self, loop: asyncio.AbstractEventLoop, coroutine: Any, **options: Any
+    ) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.Task(coroutine, loop=loop, **options)
+        index = _RECORD.get()
+        if index is not None:
+            self.spawned.setdefault(index, []).append(task)
+        return task
 
     async def run(self, max_concurrency: int, raise_failures: bool) -> Outcome:
+        self.loop = loop = asyncio.get_running_loop()
+        self.main = asyncio.current_task()
+        loop.set_task_factory(self._task_factory)
         slots = asyncio.Semaphore(max_concurrency)
         last_of_item: dict[str, asyncio.Task[None]] = {}
         tasks: list[asyncio.Task[None]] = []
@@ -117,15 +158,23 @@ class _Run:
                 return
             self.started += 1
             raw = self.raws[index]
+            window = self.window
+            saved = None if window is None else snapshot(window.state)
+            _RECORD.set(index)
             try:
                 record = self.source.record(raw, self.decoder)
                 self.records[index] = record
-                await _process(record, self.dispatch)
+                await _process(record, self)
+                left = [task for task in self.spawned.pop(index, ()) if not task.done()]
+                if left:
+                    raise tasks_left_running(left)
                 del self.records[index]
             except Exception as error:
                 note_failure(error, raw, self._identifier(index), index, len(self.raws))
                 self.errors[index] = error
                 self._fail(index)
+                if window is not None:
+                    window.state = saved  # type: ignore[assignment]  # taken before it ran
                 return
             self.done += 1
         finally:
@@ -158,18 +207,37 @@ class _Run:
         return Outcome(self.done, self.batch.failures(first), error)
 
 
-async def _process(record: Record, dispatch: Dispatch) -> None:
+async def _process(record: Record, run: _Run) -> None:
     """Run *record*'s handlers: the sequential loop's body (_batch.run_batch), with await."""
+    dispatch, loop = run.dispatch, run.loop
     handlers = dispatch.plan[record.event_name][1]
     if handlers is None:
-        handlers = dispatch.select(record)
+        handlers = _outside_loop(loop, dispatch.select, record)
     for handler in handlers:
         try:
-            result = handler(record)
+            # Calling an async handler only makes its coroutine; a sync one runs here, and
+            # must see what it sees in a sync app: no running loop.
+            result = _outside_loop(loop, handler, record)
             if result is not None and hasattr(result, "__await__"):
                 await result
         except Exception as error:
-            dispatch.on_failure(record, error)
+            _outside_loop(loop, dispatch.on_failure, record, error)
+        except asyncio.CancelledError as error:
+            cancelling = getattr(run.main, "cancelling", None)  # Python 3.11+
+            if cancelling is not None and cancelling():
+                raise  # the invocation itself is being cancelled: let it end
+            failure = cancelled(error)
+            failure.__cause__ = error
+            _outside_loop(loop, dispatch.on_failure, record, failure)
+
+
+def _outside_loop(loop: asyncio.AbstractEventLoop | None, function: Any, *args: Any) -> Any:
+    """Call *function* as if no event loop were running in this thread, as in a sync app."""
+    _set_running_loop(None)
+    try:
+        return function(*args)
+    finally:
+        _set_running_loop(loop)
 
 
 def _item_key(raw: Any) -> str:

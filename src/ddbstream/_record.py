@@ -266,18 +266,32 @@ class Record(Generic[ItemT]):
 
     @property
     def approximate_creation_time(self) -> datetime | None:
-        """When the change happened (to the second on DynamoDB Streams), as an aware UTC time."""
-        stamp = self.dynamodb.get("ApproximateCreationDateTime")
+        """When the change happened (to the second on DynamoDB Streams), as an aware UTC time.
+
+        Raises:
+            RecordError: ``ApproximateCreationDateTime`` is not a number of seconds (or of
+                milliseconds or microseconds, as its precision says) that is a time.
+        """
+        sent = stamp = self.dynamodb.get("ApproximateCreationDateTime")
         if stamp is None:
             return None
         from datetime import datetime, timezone  # not at import time: costs a cold start
 
         precision = self.dynamodb.get("ApproximateCreationDateTimePrecision")
-        if precision == "MICROSECOND" or (precision is None and stamp > 1e14):
-            stamp /= 1_000_000
-        elif precision == "MILLISECOND" or (precision is None and stamp > 1e11):
-            stamp /= 1000
-        return datetime.fromtimestamp(stamp, tz=timezone.utc)
+        try:
+            if stamp.__class__ not in (int, float):  # bool is an int, but no time
+                raise TypeError(f"a number of seconds, got {type(stamp).__name__}")
+            if precision == "MICROSECOND" or (precision is None and stamp > 1e14):
+                stamp /= 1_000_000
+            elif precision == "MILLISECOND" or (precision is None and stamp > 1e11):
+                stamp /= 1000
+            return datetime.fromtimestamp(stamp, tz=timezone.utc)
+        except (TypeError, ValueError, OverflowError, OSError) as problem:
+            raise RecordError(
+                f"dynamodb.ApproximateCreationDateTime {sent!r} is not a time: {problem}",
+                event_id=self.event_id,
+                sequence_number=self.sequence_number,
+            ) from None
 
     @property
     def size_bytes(self) -> int | None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from ._codec import strict_base64
 from ._record import make_record
 from .errors import EventError, RecordError
 
@@ -134,7 +135,6 @@ class KinesisSource(Source):
         return _require_identifier(identifier, raw, where)
 
     def record(self, raw: Any, decoder: Decoder) -> Record:  # type: ignore[override]
-        import binascii
         import json
 
         if not isinstance(raw, dict):
@@ -143,11 +143,26 @@ class KinesisSource(Source):
         block = self._block(raw)
         sequence_number = block.get("sequenceNumber") if isinstance(block, dict) else None
         where = "data" if self.flat else "kinesis.data"
-        try:
-            change = json.loads(binascii.a2b_base64(block["data"]))
-        except (KeyError, TypeError, ValueError) as error:
+        data = block.get("data") if isinstance(block, dict) else None
+        if not isinstance(data, str):
             raise RecordError(
-                f"{where} is not base64 JSON of a DynamoDB change: {error}",
+                f"{where} must be base64 text of a DynamoDB change, got {type(data).__name__}",
+                event_id=event_id,
+                sequence_number=sequence_number,
+            )
+        try:
+            text = strict_base64(data)
+        except (TypeError, ValueError) as error:
+            raise RecordError(
+                f"{where} is not base64 ({error}); Kinesis delivers a change as base64 of its JSON",
+                event_id=event_id,
+                sequence_number=sequence_number,
+            ) from None
+        try:
+            change = json.loads(text)
+        except ValueError as error:
+            raise RecordError(
+                f"{where} is base64, but not of JSON: {error}",
                 event_id=event_id,
                 sequence_number=sequence_number,
             ) from None
@@ -239,6 +254,7 @@ def read_event(event: Any, pipes_identifier: str) -> Batch:
     """
     if isinstance(event, list):
         head = event[0] if event and isinstance(event[0], dict) else {}
+        _check_origin(head)
         if "kinesis" in head:
             return Batch(KINESIS, event)
         if "data" in head and "sequenceNumber" in head:  # Pipes flattens Kinesis records
@@ -257,18 +273,24 @@ def read_event(event: Any, pipes_identifier: str) -> Batch:
             f"{keys}. Is the function triggered by something other than a stream?"
         )
     window = Window(event) if "window" in event else None
-    first = records[0] if records and isinstance(records[0], dict) else None
-    if first is not None and "kinesis" in first:
+    first = records[0] if records and isinstance(records[0], dict) else {}
+    if "kinesis" in first:
         return Batch(KINESIS, records, window)
-    if first is not None and "dynamodb" not in first:
-        origin = first.get("eventSource", first.get("EventSource"))
-        if isinstance(origin, str) and origin != "aws:dynamodb":
-            # An SQS, SNS or S3 event: the trigger is wrong, not one record.
-            raise EventError(
-                f"expected DynamoDB stream records, but the records come from {origin!r}. "
-                "Is the function triggered by something other than a stream?"
-            )
+    _check_origin(first)
     return Batch(DYNAMODB_STREAMS, records, window)
+
+
+def _check_origin(first: dict[str, Any]) -> None:
+    """Refuse a batch whose first record says it comes from SQS, SNS, S3...: the trigger is
+    wrong, not one record (EventBridge Pipes delivers such records as a bare list too)."""
+    if "dynamodb" in first or "kinesis" in first:
+        return
+    origin = first.get("eventSource", first.get("EventSource"))
+    if isinstance(origin, str) and origin not in ("aws:dynamodb", "aws:kinesis"):
+        raise EventError(
+            f"expected DynamoDB stream records, but the records come from {origin!r}. "
+            "Is the function triggered by something other than a stream?"
+        )
 
 
 def _event_id_identifier(raw: Any) -> str:

@@ -629,7 +629,13 @@ def _print_outcome(outcome: Outcome, batch: Batch, *, reporting: bool) -> None:
         summary += f"; record {started} (eventID {_raw_cells(source, raws, started - 1)[1]}) failed"
     if outcome.failures and reporting:
         summary += f", {len(outcome.failures)} reported as failed"
-    print(summary)
+    print(_printable(summary))
+
+
+def _printable(text: str) -> str:
+    """*text* with lone surrogates (JSON allows them in an eventID) written as escapes:
+    printing them would fail."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _raw_cells(source: Source, raws: list[Any], index: int) -> tuple[str, str, str, str]:
@@ -646,6 +652,7 @@ def _raw_cells(source: Source, raws: list[Any], index: int) -> tuple[str, str, s
 
 
 def _print_table(rows: Sequence[Sequence[str]]) -> None:
+    rows = [[_printable(cell) for cell in row] for row in rows]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
         print(
