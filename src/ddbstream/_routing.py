@@ -10,6 +10,7 @@ Lambda beyond the context a handler may ask for.
 from __future__ import annotations
 
 from ._filters import Filters
+from ._models import Model
 from ._record import EVENT_NAMES, IMAGES_OF_EVENT, RECORD_CLASSES
 from ._signatures import is_coroutine_function, name_of, takes_context
 from ._typing import overload
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
     from .types import Handler, Names, Where
 
     R = TypeVar("R")
+    M = TypeVar("M")
+    ModelOf: TypeAlias = "type[M] | Callable[[dict[str, Any]], M]"
+    """What ``model=`` takes: a class (dataclass, TypedDict, pydantic, msgspec, attrs) or a
+    function of the item's dict; the handler's record holds ``M``."""
     RecordT = TypeVar("RecordT", bound="Record[Any]")
     Call: TypeAlias = "Callable[[Record[Any]], object]"
     """A handler as the batch loop calls it: with the record alone."""
@@ -54,9 +59,11 @@ class Route:
         events: the event names it runs for.
         is_async: whether the handler is an ``async def``.
         takes_context: whether it is called as ``handler(record, context)``.
+        model: the :class:`~ddbstream._models.Model` its handler's images become, or None
+            for dicts.
     """
 
-    __slots__ = ("events", "filters", "handler", "is_async", "name", "takes_context")
+    __slots__ = ("events", "filters", "handler", "is_async", "model", "name", "takes_context")
 
     def __init__(
         self,
@@ -64,6 +71,7 @@ class Route:
         *,
         events: Collection[str],
         name: str | None = None,
+        model: Any = None,
         where: Where | None = None,
         new: Where | None = None,
         old: Where | None = None,
@@ -79,6 +87,7 @@ class Route:
         self.is_async = is_coroutine_function(handler)
         try:
             self.takes_context = takes_context(handler)
+            self.model = None if model is None else Model(model)
             self.filters = Filters(
                 _event_names(events),
                 route_name=self.name,
@@ -109,7 +118,8 @@ class Route:
     def __repr__(self) -> str:
         filters = self.filters.describe()
         filters = f", {filters}" if filters else ""
-        return f"Route(events={sorted(self.events)!r}, name={self.name!r}{filters})"
+        model = f", model={self.model!r}" if self.model is not None else ""
+        return f"Route(events={sorted(self.events)!r}, name={self.name!r}{filters}{model})"
 
 
 class Router:
@@ -146,6 +156,20 @@ class Router:
         changed: Names | None = None,
         table: Names | None = None,
         name: str | None = None,
+        model: ModelOf[M],
+    ) -> Registrar[Insert[M]]: ...
+    @overload
+    def on_insert(
+        self,
+        func: None = None,
+        /,
+        *,
+        where: Where | None = None,
+        new: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        name: str | None = None,
+        model: None = None,
     ) -> Registrar[Insert]: ...
 
     def on_insert(
@@ -158,6 +182,7 @@ class Router:
         changed: Names | None = None,
         table: Names | None = None,
         name: str | None = None,
+        model: Any = None,
     ) -> Any:
         """Register a handler for INSERT records (new items); it receives an ``Insert``.
 
@@ -168,9 +193,12 @@ class Router:
                 as changed.
             table: one or more table names the record must come from.
             name: the route's name in messages (default: the function's qualified name).
+            model: what the handler's images become (``record.new`` is an ``Order``): a
+                dataclass, TypedDict, pydantic model, msgspec Struct, attrs class or a
+                function of the item's dict; see the "Typed items" page. Default: dicts.
         """
-        filters = {"where": where, "new": new, "changed": changed, "table": table, "name": name}
-        register = self._registrar(("INSERT",), filters)
+        filters = {"where": where, "new": new, "changed": changed, "table": table}
+        register = self._registrar(("INSERT",), {**filters, "name": name, "model": model})
         return register if func is None else register(func)
 
     @overload
@@ -189,6 +217,21 @@ class Router:
         changed: Names | None = None,
         table: Names | None = None,
         name: str | None = None,
+        model: ModelOf[M],
+    ) -> Registrar[Modify[M]]: ...
+    @overload
+    def on_modify(
+        self,
+        func: None = None,
+        /,
+        *,
+        where: Where | None = None,
+        new: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        name: str | None = None,
+        model: None = None,
     ) -> Registrar[Modify]: ...
 
     def on_modify(
@@ -202,6 +245,7 @@ class Router:
         changed: Names | None = None,
         table: Names | None = None,
         name: str | None = None,
+        model: Any = None,
     ) -> Any:
         """Register a handler for MODIFY records (updated items); it receives a ``Modify``.
 
@@ -213,13 +257,16 @@ class Router:
                 old and new image.
             table: one or more table names the record must come from.
             name: the route's name in messages (default: the function's qualified name).
+            model: what the handler's images become (``record.new`` is an ``Order``): a
+                dataclass, TypedDict, pydantic model, msgspec Struct, attrs class or a
+                function of the item's dict; see the "Typed items" page. Default: dicts.
 
         A filter that needs an image the stream's view type omits (``new=`` on a KEYS_ONLY
         stream, ``changed=`` without NEW_AND_OLD_IMAGES) fails the record with
         :class:`~ddbstream.errors.MissingImageError` rather than skip the route.
         """
         filters = {"where": where, "new": new, "old": old, "changed": changed, "table": table}
-        register = self._registrar(("MODIFY",), {**filters, "name": name})
+        register = self._registrar(("MODIFY",), {**filters, "name": name, "model": model})
         return register if func is None else register(func)
 
     @overload
@@ -238,6 +285,21 @@ class Router:
         table: Names | None = None,
         ttl: bool | None = None,
         name: str | None = None,
+        model: ModelOf[M],
+    ) -> Registrar[Remove[M]]: ...
+    @overload
+    def on_remove(
+        self,
+        func: None = None,
+        /,
+        *,
+        where: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        ttl: bool | None = None,
+        name: str | None = None,
+        model: None = None,
     ) -> Registrar[Remove]: ...
 
     def on_remove(
@@ -251,6 +313,7 @@ class Router:
         table: Names | None = None,
         ttl: bool | None = None,
         name: str | None = None,
+        model: Any = None,
     ) -> Any:
         """Register a handler for REMOVE records (deleted items); it receives a ``Remove``.
 
@@ -263,10 +326,40 @@ class Router:
             ttl: ``True`` for Time to Live expiries only, ``False`` for deletes made by a
                 client only, ``None`` (default) for both.
             name: the route's name in messages (default: the function's qualified name).
+            model: what the handler's images become (``record.new`` is an ``Order``): a
+                dataclass, TypedDict, pydantic model, msgspec Struct, attrs class or a
+                function of the item's dict; see the "Typed items" page. Default: dicts.
         """
         filters = {"where": where, "old": old, "changed": changed, "table": table, "ttl": ttl}
-        register = self._registrar(("REMOVE",), {**filters, "name": name})
+        register = self._registrar(("REMOVE",), {**filters, "name": name, "model": model})
         return register if func is None else register(func)
+
+    @overload
+    def on(
+        self,
+        *events: str,
+        where: Where | None = None,
+        new: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        ttl: bool | None = None,
+        name: str | None = None,
+        model: ModelOf[M],
+    ) -> Registrar[Record[M]]: ...
+    @overload
+    def on(
+        self,
+        *events: str,
+        where: Where | None = None,
+        new: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        ttl: bool | None = None,
+        name: str | None = None,
+        model: None = None,
+    ) -> Registrar[Record]: ...
 
     def on(
         self,
@@ -278,7 +371,8 @@ class Router:
         table: Names | None = None,
         ttl: bool | None = None,
         name: str | None = None,
-    ) -> Registrar[Record]:
+        model: Any = None,
+    ) -> Any:
         """Register a handler for the given event names (``"INSERT"``, ``"MODIFY"``, ``"REMOVE"``).
 
         ``@router.on("INSERT", "MODIFY", where=...)``; the handler receives a ``Record``
@@ -292,7 +386,8 @@ class Router:
                 "@app.on('INSERT', 'MODIFY'), or use on_insert, on_modify or on_remove"
             )
         filters = {"where": where, "new": new, "old": old, "changed": changed, "table": table}
-        return self._registrar(events, {**filters, "ttl": ttl, "name": name})  # type: ignore[no-any-return]
+        options = {**filters, "ttl": ttl, "name": name, "model": model}
+        return self._registrar(events, options)
 
     def add_handler(
         self,
@@ -306,8 +401,11 @@ class Router:
         table: Names | None = None,
         ttl: bool | None = None,
         name: str | None = None,
+        model: ModelOf[Any] | None = None,
     ) -> Route:
         """Register *func* for *events*; the ``on_*`` decorators are shortcuts for this.
+
+        *model* makes the handler's images that model (see ``on_modify``).
 
         Raises:
             SetupError: the handler or a filter cannot be valid, or the app already started.
@@ -323,6 +421,7 @@ class Router:
             table=table,
             ttl=ttl,
             name=name,
+            model=model,
         )
         self._entries.append(route)
         return route
@@ -476,7 +575,11 @@ def _call(
     context: Callable[[], object],
     trace: Callable[[Record[Any], str | None], None] | None,
 ) -> Call:
-    """*route*'s handler as the batch loop calls it: with the record alone."""
+    """*route*'s handler as the batch loop calls it: with the record alone.
+
+    A route with a model is called with a view of the record whose images are the model;
+    routes without one get the record itself, at no cost.
+    """
     handler: Any = route.handler
     if route.takes_context:
         with_context = handler
@@ -484,13 +587,26 @@ def _call(
         def handler(record: Record[Any]) -> object:
             return with_context(record, context())
 
+    model = route.model
+    if model is not None:
+        try:
+            model.convert  # noqa: B018 - made now, so that a model that cannot work fails here
+        except (TypeError, ValueError, NameError) as problem:
+            raise SetupError(f"{route._describe()}: model={model!r}: {problem}") from problem
+        untyped = handler
+        view = model.view
+        name = route.name
+
+        def handler(record: Record[Any]) -> object:
+            return untyped(view(record, name))
+
     if trace is None:
         return handler  # type: ignore[no-any-return]
     traced = handler
-    name = route.name
+    route_name = route.name
 
     def run(record: Record[Any]) -> object:
-        trace(record, name)
+        trace(record, route_name)
         return traced(record)
 
     return run

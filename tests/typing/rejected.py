@@ -5,6 +5,9 @@ error for both, and no other line may be (tests/test_typing.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from ddbstream import App, Attr, Insert, Modify, Remove
 
 app = App()
@@ -29,3 +32,23 @@ app.on_modify(new=Attr("sku").eq("x"), changed=7)(on_modify)  # rejected: change
 app.on_insert(lambda record: record.old["sku"])  # rejected: no old image on an INSERT
 app.on_remove(lambda record: record.new["sku"])  # rejected: no new image on a REMOVE
 app.on_insert(lambda record, context, extra: None)  # rejected: three parameters
+
+
+@dataclass
+class Order:
+    total: Decimal
+
+
+@dataclass
+class Invoice:
+    number: str
+
+
+def on_invoice(record: Modify[Invoice]) -> None:
+    print(record.new.number)
+
+
+app.on_modify(model=Order)(on_invoice)  # rejected: the handler takes another model
+app.on_modify(model=Order)(on_modify)  # rejected: the handler takes dicts, the route gives Orders
+app.on_modify(model=Order)(lambda record: record.new["total"])  # rejected: an Order is no dict
+app.on_insert(model=Order)(lambda record: record.new.number)  # rejected: Order has no number
