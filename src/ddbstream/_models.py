@@ -43,16 +43,8 @@ class Rejected(Exception):
         self.reason = reason
 
 
-class _Missing:
-    """A field the image does not have (``None`` is a value)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<missing>"
-
-
-MISSING: Any = _Missing()
+MISSING: Any = object()
+"""What a field the image does not have reads as (``None`` is a value)."""
 
 
 class _Never:
@@ -301,8 +293,6 @@ def _type_converter(annotation: Any, seen: dict[Any, Any]) -> Convert | None:
     if annotation in seen:  # a recursive model: the cell is filled when its plan is built
         cell = seen[annotation]
         return lambda value, where: cell[0](value, where)
-    if isinstance(annotation, typing.TypeVar):
-        return None
     simple = _SIMPLE.get(annotation)
     if simple is not None:
         return simple
@@ -321,7 +311,7 @@ def _type_converter(annotation: Any, seen: dict[Any, Any]) -> Convert | None:
         return _generic(annotation, origin, arguments, seen)
     if isinstance(annotation, type):
         return _class(annotation, seen)
-    return None  # a string annotation left unresolved, or a special form: taken as it is
+    return None  # a TypeVar or a special form: any value, as it is
 
 
 def _fast_class(annotation: Any) -> type:
@@ -421,8 +411,7 @@ def _union(annotation: Any, arguments: tuple[Any, ...], seen: dict[Any, Any]) ->
     if len(converters) == 1:
         (only,) = converters
         assert only is not None
-        if not nullable:
-            return only
+        assert nullable  # Union[X] is X itself
 
         def optional(value: Any, where: str) -> Any:
             return None if value is None else only(value, where)
@@ -468,10 +457,8 @@ def _generic(
     if origin in (list, tuple, set, frozenset, abc.Sequence, abc.MutableSequence, abc.Set,
                   abc.MutableSet, abc.Collection, abc.Iterable):  # fmt: skip
         item = arguments[0] if arguments else object
-        made = {tuple: tuple, set: set, frozenset: frozenset, abc.Set: set}.get(origin)
-        if made is None and origin in (abc.MutableSet,):
-            made = set
-        return _collection(_type_converter(item, seen), _fast_class(item), made or list)
+        made = {tuple: tuple, set: set, frozenset: frozenset, abc.Set: set, abc.MutableSet: set}
+        return _collection(_type_converter(item, seen), _fast_class(item), made.get(origin, list))
     if isinstance(origin, type):
         return _class(origin, seen)
     return None
@@ -655,13 +642,25 @@ def _typeddict_converter(cls: Any, seen: dict[Any, Any]) -> Convert:
     """
     import typing
 
-    hints = typing.get_type_hints(cls)
-    required = tuple(sorted(cls.__required_keys__))
+    hints = typing.get_type_hints(cls, include_extras=True)
+    # __required_keys__ misses NotRequired[...] written as a string (`from __future__ import
+    # annotations`), so the resolved annotations have the last word.
+    required_keys = set(cls.__required_keys__)
     plan = []
-    for key, annotation in hints.items():
+    for key, hint in hints.items():
+        annotation = hint
+        marker = getattr(typing.get_origin(hint), "_name", None)
+        if marker in ("Required", "NotRequired"):
+            (annotation,) = typing.get_args(hint)
+            if marker == "Required":
+                required_keys.add(key)
+            else:
+                required_keys.discard(key)
         convert = _type_converter(annotation, seen)
         if convert is not None:
             plan.append((key, _fast_class(annotation), convert))
+
+    required = tuple(sorted(required_keys))
 
     def typeddict(value: Any, where: str) -> Any:
         if not isinstance(value, dict):
