@@ -123,7 +123,6 @@ class Record(Generic[ItemT]):
         "_new",
         "_old",
         "_sequence_number",
-        "_views",
         "change",
         "dynamodb",
         "event_name",
@@ -145,7 +144,6 @@ class Record(Generic[ItemT]):
     _new: Any  # the decoded image, None, or UNSET until read
     _old: Any
     _sequence_number: str | None  # given for Kinesis; in the dynamodb block otherwise
-    _views: dict[Any, Record[Any]]  # by model: what routes with model= see; unset until one runs
 
     # --- images ---------------------------------------------------------------------------
 

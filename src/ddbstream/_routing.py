@@ -528,7 +528,10 @@ class Dispatch:
         """
         every_route = list(routes)
         fallbacks = tuple(fallbacks)
-        call_of = {route: _call(route, context, trace) for route in (*every_route, *fallbacks)}
+        models: dict[Any, Model] = {}  # routes of one model share its views and conversions
+        call_of = {
+            route: _call(route, context, trace, models) for route in (*every_route, *fallbacks)
+        }
         by_event: dict[str, tuple[tuple[Route, Call], ...]] = {
             event: tuple(
                 (route, call_of[route]) for route in every_route if event in route.filters.runs_for
@@ -574,6 +577,7 @@ def _call(
     route: Route,
     context: Callable[[], object],
     trace: Callable[[Record[Any], str | None], None] | None,
+    models: dict[Any, Model],
 ) -> Call:
     """*route*'s handler as the batch loop calls it: with the record alone.
 
@@ -589,6 +593,7 @@ def _call(
 
     model = route.model
     if model is not None:
+        model = models.setdefault(model.target, model)
         try:
             model.convert  # noqa: B018 - made now, so that a model that cannot work fails here
         except (TypeError, ValueError, NameError) as problem:
