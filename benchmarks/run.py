@@ -301,7 +301,10 @@ def model_contenders() -> dict[str, tuple[Callable[[Sink], Runner], str]]:
             lambda sink: validated_contender(sink, models.hand_written_item),
             "minimal",
         ),
-        "ddbstream, dataclass": (lambda sink: model_contender(sink, models.Item), "minimal"),
+        "ddbstream, dataclass": (
+            functools.partial(model_contender, model=models.Item),
+            "minimal + hand-written dataclasses",
+        ),
     }
     for name, make in (
         ("pydantic", models.pydantic_item),
@@ -321,7 +324,7 @@ def model_contenders() -> dict[str, tuple[Callable[[Sink], Runner], str]]:
             )
             baseline = "minimal + pydantic model_validate"
         else:
-            baseline = "minimal"
+            baseline = "minimal + hand-written dataclasses" if name == "attrs" else "minimal"
         contenders[f"ddbstream, {name}"] = (
             functools.partial(model_contender, model=model),
             baseline,

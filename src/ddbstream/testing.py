@@ -109,7 +109,7 @@ def insert(
 
 
 def modify(
-    old: Mapping[str, Any],
+    old: Item,
     new: Item,
     *,
     table: str = "Table",
