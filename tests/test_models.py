@@ -1072,3 +1072,22 @@ print(sorted(name for name in ("pydantic", "msgspec", "attrs", "attr") if name i
         )
 
         assert json.loads(result.stdout.replace("'", '"')) == []
+
+
+class TestUnhashableModels:
+    def test_an_unhashable_callable_is_a_model(self) -> None:
+        """A callable object that cannot be hashed works as a model."""
+
+        class Parser:
+            __hash__ = None  # type: ignore[assignment]
+
+            def __call__(self, item: dict[str, Any]) -> str:
+                return str(item["pk"])
+
+        app = App()
+        seen: list[str] = []
+        app.on_insert(model=Parser())(lambda record: seen.append(record.new))
+
+        run(app, insert({"pk": "a"}))
+
+        assert seen == ["a"]

@@ -528,7 +528,9 @@ class Dispatch:
         """
         every_route = list(routes)
         fallbacks = tuple(fallbacks)
-        models: dict[Any, Model] = {}  # routes of one model share its views and conversions
+        # Routes of one model share its views and conversions. By id: a model need not be
+        # hashable, and its route keeps it alive as long as this dispatch.
+        models: dict[int, Model] = {}
         call_of = {
             route: _call(route, context, trace, models) for route in (*every_route, *fallbacks)
         }
@@ -577,7 +579,7 @@ def _call(
     route: Route,
     context: Callable[[], object],
     trace: Callable[[Record[Any], str | None], None] | None,
-    models: dict[Any, Model],
+    models: dict[int, Model],
 ) -> Call:
     """*route*'s handler as the batch loop calls it: with the record alone.
 
@@ -593,7 +595,7 @@ def _call(
 
     model = route.model
     if model is not None:
-        model = models.setdefault(model.target, model)
+        model = models.setdefault(id(model.target), model)
         try:
             model.convert  # noqa: B018 - made now, so that a model that cannot work fails here
         except (TypeError, ValueError, NameError) as problem:
