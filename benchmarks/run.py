@@ -20,14 +20,16 @@ that read the new and the old image of every record:
 
 All contenders run in one process, interleaved round by round, and must produce equal values
 (checked before any timing). The table shows medians. Then: the selective case (ten routes
-filtering on one or two attributes, one record in ten reaching a handler), the memory peak of
-a 10,000-record batch, and import times measured in fresh interpreters.
+filtering on one or two attributes, one record in ten reaching a handler), typed items (the
+same handlers with ``model=``: a dataclass, pydantic, msgspec, attrs, TypedDict), the memory
+peak of a 10,000-record batch, and import times measured in fresh interpreters.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import gc
 import os
 import statistics
@@ -331,6 +333,136 @@ def expected_selective(event: dict[str, Any]) -> list[tuple[str, Any, Any]]:
         if escalated or status_changed:
             seen.append((kind, new, old))
     return seen
+
+
+# --- typed items ------------------------------------------------------------------------------
+
+
+def model_contender(sink: Sink, model: Any) -> Runner:
+    """The ddbstream contender with ``model=`` on its three routes."""
+    app = ddbstream.App()
+    app.on_insert(model=model)(lambda record: sink("INSERT", record.new, record.old))
+    app.on_modify(model=model)(lambda record: sink("MODIFY", record.new, record.old))
+    app.on_remove(model=model)(lambda record: sink("REMOVE", record.new, record.old))
+    handler = app.handler
+    return lambda event: handler(event, None)
+
+
+def validated_contender(sink: Sink, validate: Callable[[Any], Any]) -> Runner:
+    """The minimal converter, then *validate* (a library's own call) on each image."""
+
+    def validated(event_name: str, new: Any, old: Any) -> None:
+        sink(
+            event_name,
+            None if new is None else validate(new),
+            None if old is None else validate(old),
+        )
+
+    return minimal_contender(validated)
+
+
+def model_contenders() -> dict[str, tuple[Callable[[Sink], Runner], str]]:
+    """Each model kind installed: its contender, and the baseline it is held against."""
+    from benchmarks import models
+
+    contenders: dict[str, tuple[Callable[[Sink], Runner], str]] = {
+        "minimal + hand-written dataclasses": (
+            lambda sink: validated_contender(sink, models.hand_written_item),
+            "minimal",
+        ),
+        "ddbstream, dataclass": (
+            functools.partial(model_contender, model=models.Item),
+            "minimal + hand-written dataclasses",
+        ),
+    }
+    for name, make in (
+        ("pydantic", models.pydantic_item),
+        ("msgspec", models.msgspec_item),
+        ("attrs", models.attrs_item),
+    ):
+        try:
+            model = make()
+        except ImportError:
+            print(f"({name} is not installed: skipped; pip install 'ddbstream[{name}]')")
+            continue
+        if name == "pydantic":
+            validate = model.model_validate
+            contenders["minimal + pydantic model_validate"] = (
+                functools.partial(validated_contender, validate=validate),
+                "minimal",
+            )
+            baseline = "minimal + pydantic model_validate"
+        else:
+            baseline = "minimal + hand-written dataclasses" if name == "attrs" else "minimal"
+        contenders[f"ddbstream, {name}"] = (
+            functools.partial(model_contender, model=model),
+            baseline,
+        )
+    return contenders
+
+
+def check_models(
+    event: dict[str, Any], contenders: dict[str, tuple[Callable[[Sink], Runner], str]]
+) -> None:
+    """Raise AssertionError unless each model contender saw what its reference saw."""
+    reference = collect(contenders["minimal + hand-written dataclasses"][0], event)
+    for name, (factory, _) in contenders.items():
+        seen = collect(factory, event)
+        if "dataclass" in name:
+            expected: Any = reference
+        elif "pydantic" in name:
+            expected = collect(contenders["minimal + pydantic model_validate"][0], event)
+        else:  # msgspec, attrs: field for field the same values as the dataclass
+            seen = [(event_name, _fields(new), _fields(old)) for event_name, new, old in seen]
+            expected = [
+                (event_name, _fields(new), _fields(old)) for event_name, new, old in reference
+            ]
+        if seen != expected:
+            raise AssertionError(f"{name} saw other items than its reference")
+
+
+def _fields(model: Any) -> Any:
+    """A model's fields as nested plain values, whatever its kind, for comparisons."""
+    if model is None or isinstance(model, (str, bytes, Decimal, int, float, bool)):
+        return model
+    if isinstance(model, (list, tuple)):
+        return [_fields(member) for member in model]
+    if isinstance(model, (set, frozenset)):
+        return model
+    names = getattr(model, "__struct_fields__", None) or [
+        name for name in getattr(model, "__dataclass_fields__", None) or model.__attrs_attrs__
+    ]
+    if not isinstance(names[0], str):  # attrs: Attribute objects
+        names = [attribute.name for attribute in names]
+    return {name: _fields(getattr(model, name)) for name in names}
+
+
+def typed_items(count: int, options: argparse.Namespace) -> None:
+    """``model=`` against the floor and against the floor plus the library's own validation."""
+    event = make_event(count, seed=options.seed)
+    contenders = model_contenders()
+    check_models(event, contenders)
+    runners = {"minimal": minimal_contender(_ignore)}
+    runners.update({name: factory(_ignore) for name, (factory, _) in contenders.items()})
+    rounds = _rounds("typical", count, options.quick, options.rounds)
+    medians = time_interleaved(runners, event, rounds, options.clock)
+    print(
+        f"\n## Typed items: {count:,} typical records, handlers read record.new and record.old "
+        "as models\n"
+    )
+    rows = []
+    for name, seconds in medians.items():
+        baseline = contenders[name][1] if name in contenders else "minimal"
+        rows.append(
+            [
+                name,
+                f"{seconds * 1000:.2f}",
+                f"{seconds / count * 1e6:.2f}",
+                f"{seconds / medians['minimal']:.2f}x",
+                f"{seconds / medians[baseline]:.2f}x {baseline}" if baseline != "minimal" else "",
+            ]
+        )
+    print_table(["contender", "median ms", "µs/record", "vs minimal", "vs its baseline"], rows)
 
 
 # --- checking --------------------------------------------------------------------------------
@@ -682,8 +814,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--only",
-        default="full,selective,memory,imports",
-        help="comma-separated parts: full,selective,memory,imports",
+        default="full,selective,models,memory,imports",
+        help="comma-separated parts: full,selective,models,memory,imports",
     )
     options = parser.parse_args(argv)
     cases = _cases(options.shapes, options.counts, options.quick)
@@ -699,6 +831,8 @@ def main(argv: list[str] | None = None) -> None:
         full_decode(cases, options)
     if "selective" in parts:
         selective(100 if options.quick else 1000, options)
+    if "models" in parts:
+        typed_items(100 if options.quick else 1000, options)
     if "memory" in parts:
         memory(1000 if options.quick else 10_000, options.seed)
     if "imports" in parts:

@@ -339,7 +339,7 @@ class TestSetupErrors:
             pass
 
         with pytest.raises(SetupError, match=r"takes event names, not the handler .*everything"):
-            app.on(everything)  # type: ignore[arg-type]
+            app.on(everything)  # type: ignore[call-overload]
 
     @pytest.mark.parametrize("handler", [None, 5, "handler"])
     def test_non_callable_handler(self, app: App, handler: Any) -> None:

@@ -205,7 +205,7 @@ class TestSerialize:
     def test_image_must_be_a_dict(self) -> None:
         """serialize_image refuses anything but a dict."""
         with pytest.raises(TypeError, match="expected a dict"):
-            serialize_image([("a", 1)])  # type: ignore[arg-type]
+            serialize_image([("a", 1)])
 
     def test_deep_nesting(self) -> None:
         """Values nested as deep as DynamoDB allows (32 levels) round-trip."""

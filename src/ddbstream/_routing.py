@@ -10,6 +10,7 @@ Lambda beyond the context a handler may ask for.
 from __future__ import annotations
 
 from ._filters import Filters
+from ._models import Model
 from ._record import EVENT_NAMES, IMAGES_OF_EVENT, RECORD_CLASSES
 from ._signatures import is_coroutine_function, module_of, name_of, takes_context
 from ._typing import overload
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from ._record import Insert, Modify, Record, Remove
     from .types import Handler, Idempotent, Names, Where
 
+    M = TypeVar("M")
     R = TypeVar("R")
     RecordT = TypeVar("RecordT", bound="Record[Any]")
     Call: TypeAlias = "Callable[[Record[Any]], object]"
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
     """Gives the routes worth testing for a record: fewer than all, by an index."""
     Guard: TypeAlias = "Callable[[Route, Call], Call]"
     """Wraps an idempotent route's call in the ledger (the app makes it)."""
+    ModelOf: TypeAlias = "type[M] | Callable[[dict[str, Any]], M]"
+    """What ``model=`` takes: a class (dataclass, TypedDict, pydantic, msgspec, attrs) or a
+    function of the item's dict; the handler's record holds ``M``."""
 
     class Registrar(Protocol[RecordT]):
         """What ``@router.on_modify(...)`` returns: registers a handler, returns it as is.
@@ -64,6 +69,8 @@ class Route:
             ``False`` not to, ``None`` (default) as the app's ``idempotent=`` says.
         stable_name: the route's name in the ledger's keys: ``name=`` when given, else the
             handler's ``module:qualname``, which stays the same across deployments.
+        model: the :class:`~ddbstream._models.Model` its handler's images become, or None
+            for dicts.
     """
 
     __slots__ = (
@@ -72,6 +79,7 @@ class Route:
         "handler",
         "idempotent",
         "is_async",
+        "model",
         "name",
         "stable_name",
         "takes_context",
@@ -83,6 +91,7 @@ class Route:
         *,
         events: Collection[str],
         name: str | None = None,
+        model: Any = None,
         where: Where | None = None,
         new: Where | None = None,
         old: Where | None = None,
@@ -106,6 +115,7 @@ class Route:
         self.is_async = is_coroutine_function(handler)
         try:
             self.takes_context = takes_context(handler)
+            self.model = None if model is None else Model(model)
             self.filters = Filters(
                 _event_names(events),
                 route_name=self.name,
@@ -136,7 +146,8 @@ class Route:
     def __repr__(self) -> str:
         filters = self.filters.describe()
         filters = f", {filters}" if filters else ""
-        return f"Route(events={sorted(self.events)!r}, name={self.name!r}{filters})"
+        model = f", model={self.model!r}" if self.model is not None else ""
+        return f"Route(events={sorted(self.events)!r}, name={self.name!r}{filters}{model})"
 
 
 class Router:
@@ -174,6 +185,21 @@ class Router:
         table: Names | None = None,
         name: str | None = None,
         idempotent: Idempotent = None,
+        model: ModelOf[M],
+    ) -> Registrar[Insert[M]]: ...
+    @overload
+    def on_insert(
+        self,
+        func: None = None,
+        /,
+        *,
+        where: Where | None = None,
+        new: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        name: str | None = None,
+        idempotent: Idempotent = None,
+        model: None = None,
     ) -> Registrar[Insert]: ...
 
     def on_insert(
@@ -187,6 +213,7 @@ class Router:
         table: Names | None = None,
         name: str | None = None,
         idempotent: Idempotent = None,
+        model: Any = None,
     ) -> Any:
         """Register a handler for INSERT records (new items); it receives an ``Insert``.
 
@@ -200,9 +227,14 @@ class Router:
             idempotent: ``True`` to run the handler once per record through the app's
                 :class:`~ddbstream.idempotency.Ledger`, ``"transaction"`` when the handler
                 commits the ledger's mark itself, ``False`` to opt out of the app's default.
+            model: what the handler's images become (``record.new`` is an ``Order``): a
+                dataclass, TypedDict, pydantic model, msgspec Struct, attrs class or a
+                function of the item's dict; see the "Typed items" page. Default: dicts.
         """
         filters = {"where": where, "new": new, "changed": changed, "table": table, "name": name}
-        register = self._registrar(("INSERT",), {**filters, "idempotent": idempotent})
+        register = self._registrar(
+            ("INSERT",), {**filters, "idempotent": idempotent, "model": model}
+        )
         return register if func is None else register(func)
 
     @overload
@@ -222,6 +254,22 @@ class Router:
         table: Names | None = None,
         name: str | None = None,
         idempotent: Idempotent = None,
+        model: ModelOf[M],
+    ) -> Registrar[Modify[M]]: ...
+    @overload
+    def on_modify(
+        self,
+        func: None = None,
+        /,
+        *,
+        where: Where | None = None,
+        new: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        name: str | None = None,
+        idempotent: Idempotent = None,
+        model: None = None,
     ) -> Registrar[Modify]: ...
 
     def on_modify(
@@ -236,6 +284,7 @@ class Router:
         table: Names | None = None,
         name: str | None = None,
         idempotent: Idempotent = None,
+        model: Any = None,
     ) -> Any:
         """Register a handler for MODIFY records (updated items); it receives a ``Modify``.
 
@@ -248,13 +297,16 @@ class Router:
             table: one or more table names the record must come from.
             name: the route's name in messages (default: the function's qualified name).
             idempotent: as for ``on_insert``.
+            model: what the handler's images become (``record.new`` is an ``Order``): a
+                dataclass, TypedDict, pydantic model, msgspec Struct, attrs class or a
+                function of the item's dict; see the "Typed items" page. Default: dicts.
 
         A filter that needs an image the stream's view type omits (``new=`` on a KEYS_ONLY
         stream, ``changed=`` without NEW_AND_OLD_IMAGES) fails the record with
         :class:`~ddbstream.errors.MissingImageError` rather than skip the route.
         """
         filters = {"where": where, "new": new, "old": old, "changed": changed, "table": table}
-        options = {"name": name, "idempotent": idempotent}
+        options = {"name": name, "idempotent": idempotent, "model": model}
         register = self._registrar(("MODIFY",), {**filters, **options})
         return register if func is None else register(func)
 
@@ -275,6 +327,22 @@ class Router:
         ttl: bool | None = None,
         name: str | None = None,
         idempotent: Idempotent = None,
+        model: ModelOf[M],
+    ) -> Registrar[Remove[M]]: ...
+    @overload
+    def on_remove(
+        self,
+        func: None = None,
+        /,
+        *,
+        where: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        ttl: bool | None = None,
+        name: str | None = None,
+        idempotent: Idempotent = None,
+        model: None = None,
     ) -> Registrar[Remove]: ...
 
     def on_remove(
@@ -289,6 +357,7 @@ class Router:
         ttl: bool | None = None,
         name: str | None = None,
         idempotent: Idempotent = None,
+        model: Any = None,
     ) -> Any:
         """Register a handler for REMOVE records (deleted items); it receives a ``Remove``.
 
@@ -302,11 +371,43 @@ class Router:
                 client only, ``None`` (default) for both.
             name: the route's name in messages (default: the function's qualified name).
             idempotent: as for ``on_insert``.
+            model: what the handler's images become (``record.new`` is an ``Order``): a
+                dataclass, TypedDict, pydantic model, msgspec Struct, attrs class or a
+                function of the item's dict; see the "Typed items" page. Default: dicts.
         """
         filters = {"where": where, "old": old, "changed": changed, "table": table, "ttl": ttl}
-        options = {"name": name, "idempotent": idempotent}
+        options = {"name": name, "idempotent": idempotent, "model": model}
         register = self._registrar(("REMOVE",), {**filters, **options})
         return register if func is None else register(func)
+
+    @overload
+    def on(
+        self,
+        *events: str,
+        where: Where | None = None,
+        new: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        ttl: bool | None = None,
+        name: str | None = None,
+        idempotent: Idempotent = None,
+        model: ModelOf[M],
+    ) -> Registrar[Record[M]]: ...
+    @overload
+    def on(
+        self,
+        *events: str,
+        where: Where | None = None,
+        new: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        ttl: bool | None = None,
+        name: str | None = None,
+        idempotent: Idempotent = None,
+        model: None = None,
+    ) -> Registrar[Record]: ...
 
     def on(
         self,
@@ -319,14 +420,15 @@ class Router:
         ttl: bool | None = None,
         name: str | None = None,
         idempotent: Idempotent = None,
-    ) -> Registrar[Record]:
+        model: Any = None,
+    ) -> Any:
         """Register a handler for the given event names (``"INSERT"``, ``"MODIFY"``, ``"REMOVE"``).
 
         ``@router.on("INSERT", "MODIFY", where=...)``; the handler receives a ``Record``
         (an ``Insert`` or a ``Modify`` here). The filters are those of ``on_modify`` plus
         ``ttl`` (only with ``"REMOVE"`` alone); ``new=`` never matches a REMOVE and ``old=``
-        never an INSERT, which have no such image. ``name=`` and ``idempotent=`` are as for
-        ``on_insert``.
+        never an INSERT, which have no such image. ``name=``, ``idempotent=`` and ``model=``
+        are as for ``on_insert``.
         """
         if events and callable(events[0]):  # @app.on without arguments: would drop the handler
             raise SetupError(
@@ -334,8 +436,8 @@ class Router:
                 "@app.on('INSERT', 'MODIFY'), or use on_insert, on_modify or on_remove"
             )
         filters = {"where": where, "new": new, "old": old, "changed": changed, "table": table}
-        options = {"ttl": ttl, "name": name, "idempotent": idempotent}
-        return self._registrar(events, {**filters, **options})  # type: ignore[no-any-return]
+        options = {"ttl": ttl, "name": name, "idempotent": idempotent, "model": model}
+        return self._registrar(events, {**filters, **options})
 
     def add_handler(
         self,
@@ -350,8 +452,11 @@ class Router:
         ttl: bool | None = None,
         name: str | None = None,
         idempotent: Idempotent = None,
+        model: ModelOf[Any] | None = None,
     ) -> Route:
         """Register *func* for *events*; the ``on_*`` decorators are shortcuts for this.
+
+        *model* makes the handler's images that model (see ``on_modify``).
 
         Raises:
             SetupError: the handler or a filter cannot be valid, or the app already started.
@@ -368,6 +473,7 @@ class Router:
             ttl=ttl,
             name=name,
             idempotent=idempotent,
+            model=model,
         )
         self._entries.append(route)
         self._added(route)
@@ -483,8 +589,12 @@ class Dispatch:
         """
         every_route = list(routes)
         fallbacks = tuple(fallbacks)
+        # Routes of one model share its views and conversions. By id: a model need not be
+        # hashable, and its route keeps it alive as long as this dispatch.
+        models: dict[int, Model] = {}
         call_of = {
-            route: _call(route, context, trace, guard) for route in (*every_route, *fallbacks)
+            route: _call(route, context, trace, guard, models)
+            for route in (*every_route, *fallbacks)
         }
         by_event: dict[str, tuple[tuple[Route, Test, Call], ...]] = {
             event: tuple(
@@ -568,11 +678,14 @@ def _call(
     route: Route,
     context: Callable[[], object],
     trace: Callable[[Record[Any], str | None], None] | None,
-    guard: Guard | None = None,
+    guard: Guard | None,
+    models: dict[int, Model],
 ) -> Call:
     """*route*'s handler as the batch loop calls it: with the record alone.
 
-    The guard wraps the traced call, so that a route the ledger skips is not listed as run.
+    A route with a model is called with a view of the record whose images are the model;
+    routes without one get the record itself, at no cost. The guard wraps the traced call,
+    so that a route the ledger skips is not listed as run.
     """
     handler: Any = route.handler
     if route.takes_context:
@@ -580,6 +693,20 @@ def _call(
 
         def handler(record: Record[Any]) -> object:
             return with_context(record, context())
+
+    model = route.model
+    if model is not None:
+        model = models.setdefault(id(model.target), model)
+        try:
+            model.convert  # noqa: B018 - made now, so that a model that cannot work fails here
+        except (TypeError, ValueError, NameError) as problem:
+            raise SetupError(f"{route._describe()}: model={model!r}: {problem}") from problem
+        untyped = handler
+        view = model.view
+        route_name = route.name
+
+        def handler(record: Record[Any]) -> object:
+            return untyped(view(record, route_name))
 
     if trace is not None:
         traced = handler

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 
+from ._models import item_of
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-__all__ = ["image_size", "serialize", "serialize_image"]
+__all__ = ["as_item", "image_size", "serialize", "serialize_image"]
 
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
@@ -26,7 +28,9 @@ def serialize(value: Any, *, path: str = "value") -> dict[str, Any]:
     ``str`` -> ``S``; ``bool`` -> ``BOOL``; ``None`` -> ``NULL``; ``int``, ``float`` and
     ``Decimal`` -> ``N`` (the text DynamoDB itself returns: ``1.50`` gives ``"1.5"``, ``1e3``
     gives ``"1000"``); ``bytes`` -> ``B`` as base64 text; a ``set`` of strings, numbers or bytes
-    -> ``SS``, ``NS`` or ``BS`` (members sorted); ``list``/``tuple`` -> ``L``; ``dict`` -> ``M``.
+    -> ``SS``, ``NS`` or ``BS`` (members sorted); ``list``/``tuple`` -> ``L``; ``dict`` -> ``M``;
+    a model instance (dataclass, pydantic model, msgspec Struct, attrs class) -> ``M`` of its
+    fields.
 
     Args:
         value: the value to convert.
@@ -54,27 +58,46 @@ def serialize(value: Any, *, path: str = "value") -> dict[str, Any]:
         return {"L": [serialize(item, path=f"{path}[{index}]") for index, item in enumerate(value)]}
     if isinstance(value, (set, frozenset)):
         return _set(value, path)
+    fields = item_of(value)
+    if fields is not None:
+        return {"M": serialize_image(fields, path=path)}
     raise TypeError(
         f"{path}: cannot store a {type(value).__name__} in DynamoDB ({value!r}). Use str, int, "
         "float, Decimal, bool, None, bytes, a set, a list or a dict."
     )
 
 
-def serialize_image(item: Mapping[str, Any], *, path: str = "image") -> dict[str, Any]:
-    """Convert a dict of attribute names to values into a DynamoDB JSON image.
+def serialize_image(item: Mapping[str, Any] | object, *, path: str = "image") -> dict[str, Any]:
+    """Convert a dict of attribute names to values (or a model instance) into an image.
 
     Raises:
         TypeError: *item* is not a dict with string keys, or a value cannot be stored.
         ValueError: a value DynamoDB refuses (see :func:`serialize`).
     """
-    if not isinstance(item, dict):
-        raise TypeError(f"{path}: expected a dict of attribute names to values, got {item!r}")
+    item = as_item(item, path=path)
     image: dict[str, Any] = {}
     for name, value in item.items():
         if not isinstance(name, str):
             raise TypeError(f"{path}: attribute names must be strings, got {name!r}")
         image[name] = serialize(value, path=f"{path}.{name}")
     return image
+
+
+def as_item(item: Mapping[str, Any] | object, *, path: str = "image") -> dict[str, Any]:
+    """*item* as a dict of attribute names to values: itself, or a model instance's fields.
+
+    Raises:
+        TypeError: *item* is neither a dict nor a model instance.
+    """
+    if isinstance(item, dict):
+        return item
+    fields = item_of(item)
+    if fields is None:
+        raise TypeError(
+            f"{path}: expected a dict of attribute names to values or a model instance "
+            f"(dataclass, pydantic, msgspec, attrs), got {item!r}"
+        )
+    return fields
 
 
 def _number(value: int | float | Decimal, path: str) -> str:

@@ -1,5 +1,16 @@
 """The exceptions ddbstream raises, all under :class:`DdbStreamError`.
 
+```text
+DdbStreamError              base of everything ddbstream raises; never raised itself
+├── SetupError              a route, filter or option cannot be valid (at registration)
+├── EventError              the event is not a batch of stream records
+├── RecordError             one record is malformed or cannot be processed
+│   ├── DecodeError         a DynamoDB JSON value cannot be decoded
+│   ├── MissingImageError   an image the stream's view type does not carry
+│   └── ModelError          a route's model= rejected an image
+└── OutOfTimeError          too little time left to start the next record
+```
+
 Exceptions raised by your own handlers are never wrapped: they keep their type, and ddbstream
 only adds a note naming the record they failed on.
 
@@ -26,6 +37,7 @@ __all__ = [
     "FailureMessageError",
     "LedgerError",
     "MissingImageError",
+    "ModelError",
     "OutOfTimeError",
     "RecordError",
     "RecordInProgressError",
@@ -106,6 +118,35 @@ class DecodeError(RecordError):
 
 class MissingImageError(RecordError):
     """A route or ``record.diff`` needs an image that the stream's view type does not carry."""
+
+
+class ModelError(RecordError):
+    """A route's ``model=`` rejected an image of the record; the model's own error is the cause.
+
+    Attributes:
+        route: the name of the route whose model it is.
+        model: the model's name (``Order``).
+        image: ``NewImage``, ``OldImage`` or ``Keys``.
+        path: where the rejected value sits, as ``NewImage.lines[0].qty`` (the image alone
+            when the model does not say which field).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        route: str | None = None,
+        model: str | None = None,
+        image: str | None = None,
+        path: str = "",
+        event_id: str | None = None,
+        sequence_number: str | None = None,
+    ) -> None:
+        super().__init__(message, event_id=event_id, sequence_number=sequence_number)
+        self.route = route
+        self.model = model
+        self.image = image
+        self.path = path
 
 
 class OutOfTimeError(DdbStreamError):

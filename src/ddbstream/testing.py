@@ -20,7 +20,7 @@ import itertools
 from decimal import Decimal
 
 from ._record import TTL_PRINCIPAL
-from ._serializer import image_size, serialize, serialize_image
+from ._serializer import as_item, image_size, serialize, serialize_image
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from ._app import App
     from ._record import Record
     from .types import BatchItemFailure, BatchResponse
+
+    Item = Mapping[str, Any] | object
+    """An item: a dict of attribute names to values, or a model instance (a dataclass,
+    pydantic model, msgspec Struct or attrs class), whose fields are the attributes."""
 
 __all__ = [
     "RunResult",
@@ -62,7 +66,7 @@ _kinesis_sequence = itertools.count(1)
 
 
 def insert(
-    new: Mapping[str, Any],
+    new: Item,
     *,
     table: str = "Table",
     key_names: str | Sequence[str] | None = None,
@@ -73,7 +77,9 @@ def insert(
     """Build the INSERT record a stream delivers when *new* is put into an empty slot.
 
     Args:
-        new: the item written, as plain Python values.
+        new: the item written, as plain Python values: a dict, or a model instance (a
+            dataclass, pydantic model, msgspec Struct or attrs class) whose fields are the
+            attributes.
         table: the table's name (it appears in ``eventSourceARN``).
         key_names: the key attribute names: one name or a (partition, sort) pair. Default
             ``pk``, plus ``sk`` when the item has one.
@@ -103,8 +109,8 @@ def insert(
 
 
 def modify(
-    old: Mapping[str, Any],
-    new: Mapping[str, Any],
+    old: Item,
+    new: Item,
     *,
     table: str = "Table",
     key_names: str | Sequence[str] | None = None,
@@ -130,7 +136,7 @@ def modify(
 
 
 def remove(
-    old: Mapping[str, Any],
+    old: Item,
     *,
     ttl: bool = False,
     table: str = "Table",
@@ -163,8 +169,8 @@ def remove(
 
 def _record(
     event_name: str,
-    old: Mapping[str, Any] | None,
-    new: Mapping[str, Any] | None,
+    old: Item | None,
+    new: Item | None,
     *,
     table: str,
     key_names: str | Sequence[str] | None,
@@ -179,6 +185,10 @@ def _record(
         raise ValueError(
             f"unknown view_type {view_type!r}; expected one of {', '.join(VIEW_TYPES)}"
         )
+    if old is not None:
+        old = as_item(old, path="old")
+    if new is not None:
+        new = as_item(new, path="new")
     old_image = None if old is None else serialize_image(old, path="old")
     new_image = None if new is None else serialize_image(new, path="new")
     item = new if new is not None else old

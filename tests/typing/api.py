@@ -5,9 +5,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from typing_extensions import assert_type
+import attrs
+import msgspec
+import pydantic
+from typing_extensions import TypedDict, assert_type
 
 from ddbstream import App, Attr, Insert, Modify, Outcome, Record, Remove, Route, Router, Window
 from ddbstream.conditions import Comparison
@@ -131,3 +136,73 @@ def set_aside(record: Record, error: Exception) -> None:
         park(record, error, "https://sqs.eu-west-1.amazonaws.com/1/parked"), "dict[str, Any]"
     )
     park(record, error, ListSink())
+
+
+# Typed items: model= makes the record generic in the model, for every model kind.
+@dataclass
+class Order:
+    total: Decimal
+    quantity: int
+
+
+class Invoice(TypedDict):
+    number: str
+
+
+class Payment(pydantic.BaseModel):
+    amount: Decimal
+
+
+class Shipment(msgspec.Struct):
+    carrier: str
+
+
+@attrs.define
+class Refund:
+    amount: Decimal
+
+
+def parse_order(item: dict[str, Any]) -> Order:
+    return Order(item["total"], int(item["quantity"]))
+
+
+def on_order(record: Modify[Order]) -> None:
+    assert_type(record.new, Order)
+    assert_type(record.old, Order)
+    assert_type(record.new.total, Decimal)
+    assert_type(record.item, Order)
+    assert_type(record.keys, "dict[str, Any]")
+
+
+def on_new_order(record: Insert[Order], context: LambdaContext) -> None:
+    assert_type(record.new.quantity, int)
+
+
+def on_invoice(record: Insert[Invoice]) -> None:
+    assert_type(record.new["number"], str)
+
+
+def on_payment(record: Remove[Payment]) -> None:
+    assert_type(record.old.amount, Decimal)
+
+
+def on_shipment(record: Modify[Shipment]) -> None:
+    assert_type(record.new.carrier, str)
+
+
+def on_refund(record: Record[Refund]) -> None:
+    assert_type(record.new, "Refund | None")
+
+
+assert_type(app.on_modify(model=Order)(on_order), Callable[[Modify[Order]], None])
+assert_type(
+    app.on_insert(where={"type": "ORDER"}, model=Order)(on_new_order),
+    Callable[[Insert[Order], Any], None],
+)
+assert_type(app.on_modify(model=parse_order)(on_order), Callable[[Modify[Order]], None])
+assert_type(app.on_insert(model=Invoice)(on_invoice), Callable[[Insert[Invoice]], None])
+assert_type(router.on_remove(model=Payment)(on_payment), Callable[[Remove[Payment]], None])
+assert_type(app.on_modify(model=Shipment)(on_shipment), Callable[[Modify[Shipment]], None])
+assert_type(app.on("INSERT", "REMOVE", model=Refund)(on_refund), Callable[[Record[Refund]], None])
+app.on_modify(model=Order)(lambda record: print(record.new.total - record.old.total))
+assert_type(app.add_handler(on_order, events=["MODIFY"], model=Order), Route)

@@ -5,6 +5,9 @@ error for both, and no other line may be (tests/test_typing.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from ddbstream import App, Attr, Insert, Modify, Record, Remove
 
 app = App()
@@ -36,3 +39,23 @@ def park_needs_a_sink(record: Record, error: Exception) -> None:
     from ddbstream.failures import park
 
     park(record, error, 42)  # rejected: a queue URL or an object with send()
+
+
+@dataclass
+class Order:
+    total: Decimal
+
+
+@dataclass
+class Invoice:
+    number: str
+
+
+def on_invoice(record: Modify[Invoice]) -> None:
+    print(record.new.number)
+
+
+app.on_modify(model=Order)(on_invoice)  # rejected: the handler takes another model
+app.on_modify(model=Order)(on_modify)  # rejected: the handler takes dicts, the route gives Orders
+app.on_modify(model=Order)(lambda record: record.new["total"])  # rejected: an Order is no dict
+app.on_insert(model=Order)(lambda record: record.new.number)  # rejected: Order has no number
