@@ -11,8 +11,9 @@ DdbStreamError                  base of everything ddbstream raises; never raise
 │   ├── DecodeError             a DynamoDB JSON value cannot be decoded
 │   └── MissingImageError       the stream's view type lacks an image a route needs
 ├── OutOfTimeError              too little time left to start the next record
-└── LedgerError                 the record ledger (ddbstream.idempotency) cannot do its part
-    └── RecordInProgressError   another invocation is running the record's route
+├── LedgerError                 the record ledger (ddbstream.idempotency) cannot do its part
+│   └── RecordInProgressError   another invocation is running the record's route
+└── SinkError                   a sink (ddbstream.sinks) cannot take or deliver a message
 ```
 """
 
@@ -28,6 +29,7 @@ __all__ = [
     "RecordError",
     "RecordInProgressError",
     "SetupError",
+    "SinkError",
 ]
 
 
@@ -150,6 +152,47 @@ class RecordInProgressError(LedgerError):
     """
 
 
+class SinkError(DdbStreamError):
+    """A sink (:mod:`ddbstream.sinks`) cannot take a message, or could not deliver it.
+
+    Raised by ``send()`` for a message that can never be sent (too large, a missing option);
+    ``flush()`` returns one, unraised, for the earliest record whose message the service still
+    refused after the retries.
+
+    Attributes:
+        message: the message without the record's name.
+        code: the AWS error code (``ThrottlingException``, ``InternalFailure``...) when the
+            service gave one.
+        event_id: the ``eventID`` of the record the message was sent for, when it has one.
+        sequence_number: that record's sequence number, when it has one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        event_id: str | None = None,
+        sequence_number: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.event_id = event_id
+        self.sequence_number = sequence_number
+
+    def __str__(self) -> str:
+        where = describe_record(self.event_id, self.sequence_number)
+        return f"{self.message} ({where})" if where else self.message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild_sink_error,
+            (self.message, self.code, self.event_id, self.sequence_number),
+            self.__dict__,  # notes, and attributes set after creation
+        )
+
+
 def describe_record(event_id: str | None, sequence_number: str | None) -> str:
     """Name a record the way every message does: ``eventID 'x', SequenceNumber '1'``."""
     parts = []
@@ -170,3 +213,9 @@ def _rebuild_decode_error(
     reason: str, path: str, event_id: str | None, sequence_number: str | None
 ) -> DecodeError:
     return DecodeError(reason, path=path, event_id=event_id, sequence_number=sequence_number)
+
+
+def _rebuild_sink_error(
+    message: str, code: str | None, event_id: str | None, sequence_number: str | None
+) -> SinkError:
+    return SinkError(message, code=code, event_id=event_id, sequence_number=sequence_number)
