@@ -99,8 +99,9 @@ def _write(value: Any, parts: list[str], path: str, open_containers: set[int]) -
         parts.append(_encode_string(value.isoformat()))
     else:
         raise TypeError(
-            f"Cannot encode a {kind.__qualname__} at {_named(path)} as JSON. Convert it to "
-            "str, int, Decimal, bytes, a datetime, a list, a set or a dict with str keys first."
+            f"Cannot encode a value of type {kind.__qualname__!r} at {_named(path)} as JSON. "
+            "Convert it to "
+            "str, int, Decimal, bytes, a datetime, a list, a set or a dict with str keys."
         )
 
 

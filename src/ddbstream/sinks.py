@@ -314,9 +314,10 @@ class Sink:
         ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
         return self._random.uniform(0, ceiling)
 
-    def _put(self, entries: list[dict[str, Any]]) -> list[tuple[int, str, str, bool]]:
-        """Make the request; return the refused entries as (index, code, message, retryable)."""
-        raise NotImplementedError
+    if TYPE_CHECKING:
+
+        def _put(self, entries: list[dict[str, Any]]) -> list[tuple[int, str, str, bool]]:
+            """Make the request; return the refused entries as (index, code, message, retry)."""
 
     def _add(self, record: Record[Any], entry: dict[str, Any], size: int) -> None:
         if size > self.max_request_bytes:

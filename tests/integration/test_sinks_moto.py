@@ -542,7 +542,7 @@ class TestEventBridge:
         sink = EventBridge(source=source, detail_type="OrderChanged", client=events)
         records = [record(f"k{index}", total=Decimal("2.5")) for index in range(13)]
         for item in records:
-            sink.send(item, item.new, resources=[f"arn:aws:dynamodb:::table/{item.keys['pk']}"])
+            sink.send(item, item.item, resources=[f"arn:aws:dynamodb:::table/{item.keys['pk']}"])
 
         result = sink.flush(records)
 
