@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import LoadExample
 from ddbstream import Record
 from ddbstream._codec import EXACT_DECODER
 from ddbstream._record import make_record
@@ -596,3 +597,68 @@ class TestEventBridge:
         assert sink.flush().ok
         assert 2 * size <= 262_143 < 3 * size
         assert [len(request) for request in client.requests] == [2, 2]
+
+
+# --- the docs page ----------------------------------------------------------------------------
+
+
+class Context:
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+class TestDocsExample:
+    """docs/sinks.md's example app, against moto's server as it would run in Lambda."""
+
+    @pytest.fixture
+    def archive(self, moto_endpoint: str, sqs: Any, monkeypatch: pytest.MonkeyPatch) -> Queue:
+        target = Queue(sqs, fifo=True)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", moto_endpoint)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_EVENTBRIDGE", moto_endpoint)
+        monkeypatch.setenv("ARCHIVE_QUEUE_URL", target.url)
+        return target
+
+    def batch(self) -> dict[str, Any]:
+        from ddbstream.testing import event, remove
+
+        return event(
+            modify({"pk": "o#1", "status": "NEW"}, {"pk": "o#1", "status": "PAID"}),
+            remove({"pk": "o#2", "total": Decimal("10.50"), "tags": {"b", "a"}}),
+        )
+
+    def test_publishes_and_archives(
+        self, archive: Queue, events: Any, sqs: Any, load_example: LoadExample
+    ) -> None:
+        """The status change reaches the bus's rule target; the removed item the FIFO queue."""
+        bus_target = TestEventBridge().routed(events, sqs, "shop.orders")
+        example = load_example("sinks_app")
+
+        assert example.handler(self.batch(), Context()) == {"batchItemFailures": []}
+
+        [published] = [json.loads(body) for body in bus_target.bodies()]
+        assert (published["detail-type"], published["detail"]) == (
+            "OrderStatusChanged",
+            {"orderId": "o#1", "from": "NEW", "to": "PAID"},
+        )
+        [message] = archive.receive()
+        assert json.loads(message["Body"], parse_float=Decimal) == {
+            "pk": "o#2",
+            "total": Decimal("10.5"),
+            "tags": ["a", "b"],
+        }
+        assert message["Attributes"]["MessageGroupId"] == '{"pk":"o#2"}'
+
+    def test_a_failed_send_is_reported(
+        self, archive: Queue, sqs: Any, load_example: LoadExample, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A message the queue keeps refusing makes its record a batch item failure."""
+        example = load_example("sinks_app")
+        client = Refusing(sqs, lambda entry: ("InternalError", "down", False))
+        monkeypatch.setattr(example, "archive", SQS(archive.url, client=client, sleep=Sleeps()))
+        batch = self.batch()
+
+        response = example.handler(batch, Context())
+
+        removed = batch["Records"][1]["dynamodb"]["SequenceNumber"]
+        assert response == {"batchItemFailures": [{"itemIdentifier": removed}]}
+        assert archive.receive() == []
