@@ -1,31 +1,22 @@
 """The exceptions ddbstream raises, all under :class:`DdbStreamError`.
 
 ```text
-DdbStreamError              base of everything ddbstream raises; never raised itself
-├── SetupError              a route, filter or option cannot be valid (at registration)
-├── EventError              the event is not a batch of stream records
-├── RecordError             one record is malformed or cannot be processed
-│   ├── DecodeError         a DynamoDB JSON value cannot be decoded
-│   ├── MissingImageError   an image the stream's view type does not carry
-│   └── ModelError          a route's model= rejected an image
-└── OutOfTimeError          too little time left to start the next record
+DdbStreamError                  base of everything ddbstream raises; never raised itself
+├── SetupError                  a route, filter or option cannot be valid (at registration)
+├── EventError                  the event is not a batch of stream records
+├── RecordError                 one record is malformed or cannot be processed
+│   ├── DecodeError             a DynamoDB JSON value cannot be decoded
+│   ├── MissingImageError       an image the stream's view type does not carry
+│   └── ModelError              a route's model= rejected an image
+├── OutOfTimeError              too little time left to start the next record
+├── LedgerError                 the record ledger (ddbstream.idempotency) cannot do its part
+│   └── RecordInProgressError   another invocation is running the record's route
+├── FailureMessageError         not an on-failure record of a stream (a ValueError too)
+└── SinkError                   a sink (ddbstream.sinks) cannot take or deliver a message
 ```
 
 Exceptions raised by your own handlers are never wrapped: they keep their type, and ddbstream
 only adds a note naming the record they failed on.
-
-```text
-DdbStreamError                  base of everything ddbstream raises; never raised itself
-├── SetupError                  a route, filter or option cannot be valid
-├── EventError                  the event is not a batch of stream records
-├── RecordError                 one record is malformed or cannot be processed
-│   ├── DecodeError             a DynamoDB JSON value cannot be decoded
-│   └── MissingImageError       an image the stream's view type does not carry
-├── OutOfTimeError              too little time left to start the next record
-├── LedgerError                 the record ledger (ddbstream.idempotency) cannot do its part
-│   └── RecordInProgressError   another invocation is running the record's route
-└── FailureMessageError         not an on-failure record of a stream (ValueError too)
-```
 """
 
 from __future__ import annotations
@@ -42,6 +33,7 @@ __all__ = [
     "RecordError",
     "RecordInProgressError",
     "SetupError",
+    "SinkError",
 ]
 
 
@@ -198,6 +190,47 @@ class FailureMessageError(DdbStreamError, ValueError):
     DynamoDB or Kinesis stream, nor an SQS, SNS or S3 wrapping of one."""
 
 
+class SinkError(DdbStreamError):
+    """A sink (:mod:`ddbstream.sinks`) cannot take a message, or could not deliver it.
+
+    Raised by ``send()`` for a message that can never be sent (too large, a missing option);
+    ``flush()`` returns one, unraised, for the earliest record whose message the service still
+    refused after the retries.
+
+    Attributes:
+        message: the message without the record's name.
+        code: the AWS error code (``ThrottlingException``, ``InternalFailure``...) when the
+            service gave one.
+        event_id: the ``eventID`` of the record the message was sent for, when it has one.
+        sequence_number: that record's sequence number, when it has one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        event_id: str | None = None,
+        sequence_number: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.event_id = event_id
+        self.sequence_number = sequence_number
+
+    def __str__(self) -> str:
+        where = describe_record(self.event_id, self.sequence_number)
+        return f"{self.message} ({where})" if where else self.message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild_sink_error,
+            (self.message, self.code, self.event_id, self.sequence_number),
+            self.__dict__,  # notes, and attributes set after creation
+        )
+
+
 def describe_record(event_id: str | None, sequence_number: str | None) -> str:
     """Name a record the way every message does: ``eventID 'x', SequenceNumber '1'``."""
     parts = []
@@ -218,3 +251,9 @@ def _rebuild_decode_error(
     reason: str, path: str, event_id: str | None, sequence_number: str | None
 ) -> DecodeError:
     return DecodeError(reason, path=path, event_id=event_id, sequence_number=sequence_number)
+
+
+def _rebuild_sink_error(
+    message: str, code: str | None, event_id: str | None, sequence_number: str | None
+) -> SinkError:
+    return SinkError(message, code=code, event_id=event_id, sequence_number=sequence_number)
