@@ -388,6 +388,31 @@ class TestIterators:
         assert set(sleeps) == {0.5}
         assert out.getvalue().endswith("no new records for 3s, stopping\n")
 
+    def test_idle_exit_waits_for_a_running_batch(self) -> None:
+        """A batch still running is not idleness: tail stops only once it is done."""
+        busy = FakeShard("s-busy")
+        busy.records = [raw("slow", "101")]
+        quiet = FakeShard("s-quiet")  # its reader polls on, waking the main thread
+        waiting = FakeShard("s-child", parent="s-busy")  # never started: its parent stays open
+        app = App()
+
+        @app.on_insert(name="slow")
+        def slow(record: Record) -> None:
+            time.sleep(0.1)
+
+        follower, out = make_tail(
+            app,
+            FakeStreams(busy, quiet, waiting),
+            sleep=lambda seconds: time.sleep(0.001),
+            idle_exit=2,
+        )
+
+        assert follower.run() == 0
+
+        lines = out.getvalue().splitlines()
+        assert lines[-2].endswith("INSERT  pk='slow'  slow  ok")
+        assert lines[-1] == "no new records for 2s, stopping"
+
     def test_limit_never_reads_past_max_records(self) -> None:
         """GetRecords asks for no more records than max_records still allows."""
         shard = FakeShard("s-1")
@@ -453,6 +478,23 @@ class TestOutput:
         assert follower.run() == 1
 
         assert "?  record 101  FAILED  RecordError: unknown eventName 'UPSERT'" in out.getvalue()
+
+    @pytest.mark.parametrize("where", [0, 1])
+    def test_records_of_another_source(self, where: int) -> None:
+        """A batch that starts with a record of another source is refused before any record
+        runs, as Lambda's handler would; such a record later in the batch ends tail there."""
+        foreign = {"eventSource": "aws:sqs", "messageId": "m-1", "body": "{}"}
+        shard = FakeShard("s-1")
+        shard.records = [raw("a", "101"), raw("b", "102")]
+        shard.records.insert(where, foreign)
+        app = App()
+        seen = keys_seen(app)
+        follower, _ = make_tail(app, FakeStreams(shard), idle_exit=1)
+
+        with pytest.raises(TailError, match=r"cannot run the app .*records come from 'aws:sqs'"):
+            follower.run()
+
+        assert seen == ["a"][:where]
 
     def test_unusable_batch(self) -> None:
         """A batch a reporting app cannot read (no sequence number) ends tail with a TailError."""
@@ -667,7 +709,9 @@ class TestLinesAsRecordsRun:
         @app.on_insert
         def refuse(record: Record) -> None:
             if record.keys["pk"] == "b":
-                raise ValueError("no b")
+                error = ValueError("no b")
+                error.__notes__ = ["a note of the handler's"]
+                raise error
 
         err = io.StringIO()
         follower, _ = make_tail(app, FakeStreams(shard), max_retries=0, idle_exit=1, err=err)
@@ -676,6 +720,7 @@ class TestLinesAsRecordsRun:
 
         if sys.version_info >= (3, 11):  # tracebacks show notes from 3.11 on
             assert "ddbstream: record 2 of 3 failed, eventID 'id-b'" in err.getvalue()
+            assert "a note of the handler's" in err.getvalue()
         assert "record 1 of 1" not in err.getvalue()
         assert follower.given_up == 2
         assert follower.processed == 1

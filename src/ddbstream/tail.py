@@ -250,7 +250,7 @@ class StreamTail:
         self._wake = threading.Event()  # a reader has news for the watching thread
         self._running = threading.Lock()  # one record at a time, and the counts
         self._printing = threading.Lock()  # whole lines, never two mixed
-        self._failure: BaseException | None = None
+        self._failures: list[BaseException] = []  # the first is raised
         self._quiet_since = 0.0
         self._closed = False
 
@@ -280,15 +280,15 @@ class StreamTail:
             for shard in list(self._shards.values()):
                 if shard.thread is not None:
                     shard.thread.join()
-        if self._failure is not None:
-            raise self._failure
+        if self._failures:
+            raise self._failures[0]
         return 1 if self.given_up else 0
 
     def _watch(self) -> None:
         """Start the readers of shards that are ready, find new shards, and tell when to stop."""
         while True:
             self._wake.clear()
-            if self._failure is not None or self._enough():
+            if self._failures or self._enough():
                 return
             now = self._clock()
             if self._closed or now - self._discovered_at >= _DISCOVER_EVERY:
@@ -351,9 +351,7 @@ class StreamTail:
                     self._wake.set()
                     self._sleep(self.poll_interval)
         except BaseException as error:  # Ctrl-C raised by a handler included: stop them all
-            with self._running:
-                if self._failure is None:
-                    self._failure = error
+            self._failures.append(error)
             self._stop.set()
         finally:
             self._wake.set()
@@ -363,8 +361,7 @@ class StreamTail:
     def _run_batch(self, records: list[dict[str, Any]]) -> None:
         """Run *records* one by one, as Lambda would run them as a batch, retries included."""
         report = self.app.report_batch_item_failures
-        if report:
-            self._check_batch(records)
+        self._check_batch(records, report)
         first = 0
         retries = 0
         while True:
@@ -394,14 +391,15 @@ class StreamTail:
                 f"retry {retries}{of} at {at.strftime('%H:%M:%S.%f')[:-3]} "
                 f"(in {self.poll_interval:g}s): {what}"
             )
-            self._sleep(self.poll_interval)
-            if self._stop.is_set():
-                return
+            self._sleep(self.poll_interval)  # the next attempt starts nothing once tail stops
 
-    def _check_batch(self, records: list[dict[str, Any]]) -> None:
-        """Refuse, before any record runs, a batch whose failures could not be reported."""
+    def _check_batch(self, records: list[dict[str, Any]], report: bool) -> None:
+        """Refuse, before any record runs, a batch Lambda's handler would refuse as a whole
+        (records of another source, or failures that could not be reported)."""
         try:
-            read_event({"Records": records}, self.app.pipes_identifier).read_identifiers()
+            batch = read_event({"Records": records}, self.app.pipes_identifier)
+            if report:
+                batch.read_identifiers()
         except DdbStreamError as problem:
             raise TailError(f"cannot run the app on the stream's records: {problem}") from None
 
