@@ -710,7 +710,7 @@ class TestLinesAsRecordsRun:
         def refuse(record: Record) -> None:
             if record.keys["pk"] == "b":
                 error = ValueError("no b")
-                error.__notes__ = ["a note of the handler's"]
+                error.__notes__ = ["a note of the handler's"]  # type: ignore[attr-defined]
                 raise error
 
         err = io.StringIO()

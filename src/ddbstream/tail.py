@@ -2,9 +2,9 @@
 
 The one module that uses boto3, imported when :func:`tail` runs: ``pip install
 'ddbstream[aws]'``. It reads every shard of the table's stream (shards that appear later and
-child shards after their parent closes included), hands the records to the app in batches of
-Lambda's event shape, retries a failed batch the way Lambda does, and prints a line per record
-as soon as it has run. Each shard has a reader thread of its own.
+child shards after their parent closes included), each on a thread of its own, runs the app on
+the records in Lambda's event shape, batch by batch as Lambda would (retries included), and
+prints a line per record as soon as the record has run.
 """
 
 from __future__ import annotations
@@ -193,8 +193,7 @@ class StreamTail:
             before a retry.
         max_retries: give up on a failing batch after this many retries (Lambda's
             ``MaximumRetryAttempts``); ``None`` retries until interrupted.
-        max_records: stop once this many records were processed (with several shards
-            running batches at once, the records already started may take it a little past).
+        max_records: stop once this many records were processed.
         idle_exit: stop after this many seconds without a new record.
         out: where the lines go (standard output by default).
         err: where each failure's traceback goes (standard error by default).
@@ -278,7 +277,7 @@ class StreamTail:
         finally:
             self._stop.set()
             for shard in list(self._shards.values()):
-                if shard.thread is not None:
+                if shard.thread is not None and shard.thread.is_alive():
                     shard.thread.join()
         if self._failures:
             raise self._failures[0]
@@ -571,6 +570,7 @@ def _renumber(error: BaseException, index: int, total: int) -> None:
     notes = getattr(error, "__notes__", None)
     if total == 1 or not isinstance(notes, list):
         return
+    alone = "ddbstream: record 1 of 1 failed"
     for number, note in enumerate(notes):
-        if isinstance(note, str) and note.startswith("ddbstream: record 1 of 1 failed"):
-            notes[number] = f"ddbstream: record {index + 1} of {total} failed" + note[31:]
+        if isinstance(note, str) and note.startswith(alone):
+            notes[number] = f"ddbstream: record {index + 1} of {total} failed{note[len(alone) :]}"
