@@ -811,7 +811,13 @@ class TestShardsAtOnce:
             raise RuntimeError("no")
 
         follower, out = make_tail(
-            app, FakeStreams(*shards), max_retries=10, idle_exit=1, out=SlowOut(), err=io.StringIO()
+            app,
+            FakeStreams(*shards),
+            sleep=lambda seconds: time.sleep(0.0005),
+            max_retries=10,
+            idle_exit=1,
+            out=SlowOut(),
+            err=io.StringIO(),
         )
 
         assert follower.run() == 1
