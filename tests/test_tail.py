@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -153,9 +157,10 @@ def make_tail(
     *,
     sleep: Callable[[float], object] | None = None,
     dynamodb: FakeDynamoDB | None = None,
+    out: io.StringIO | None = None,
     **options: Any,
 ) -> tuple[StreamTail, io.StringIO]:
-    out = io.StringIO()
+    out = out or io.StringIO()
     follower = StreamTail(
         app,
         table="orders",
@@ -383,6 +388,31 @@ class TestIterators:
         assert set(sleeps) == {0.5}
         assert out.getvalue().endswith("no new records for 3s, stopping\n")
 
+    def test_idle_exit_waits_for_a_running_batch(self) -> None:
+        """A batch still running is not idleness: tail stops only once it is done."""
+        busy = FakeShard("s-busy")
+        busy.records = [raw("slow", "101")]
+        quiet = FakeShard("s-quiet")  # its reader polls on, waking the main thread
+        waiting = FakeShard("s-child", parent="s-busy")  # never started: its parent stays open
+        app = App()
+
+        @app.on_insert(name="slow")
+        def slow(record: Record) -> None:
+            time.sleep(0.1)
+
+        follower, out = make_tail(
+            app,
+            FakeStreams(busy, quiet, waiting),
+            sleep=lambda seconds: time.sleep(0.001),
+            idle_exit=2,
+        )
+
+        assert follower.run() == 0
+
+        lines = out.getvalue().splitlines()
+        assert lines[-2].endswith("INSERT  pk='slow'  slow  ok")
+        assert lines[-1] == "no new records for 2s, stopping"
+
     def test_limit_never_reads_past_max_records(self) -> None:
         """GetRecords asks for no more records than max_records still allows."""
         shard = FakeShard("s-1")
@@ -448,6 +478,23 @@ class TestOutput:
         assert follower.run() == 1
 
         assert "?  record 101  FAILED  RecordError: unknown eventName 'UPSERT'" in out.getvalue()
+
+    @pytest.mark.parametrize("where", [0, 1])
+    def test_records_of_another_source(self, where: int) -> None:
+        """A batch that starts with a record of another source is refused before any record
+        runs, as Lambda's handler would; such a record later in the batch ends tail there."""
+        foreign = {"eventSource": "aws:sqs", "messageId": "m-1", "body": "{}"}
+        shard = FakeShard("s-1")
+        shard.records = [raw("a", "101"), raw("b", "102")]
+        shard.records.insert(where, foreign)
+        app = App()
+        seen = keys_seen(app)
+        follower, _ = make_tail(app, FakeStreams(shard), idle_exit=1)
+
+        with pytest.raises(TailError, match=r"cannot run the app .*records come from 'aws:sqs'"):
+            follower.run()
+
+        assert seen == ["a"][:where]
 
     def test_unusable_batch(self) -> None:
         """A batch a reporting app cannot read (no sequence number) ends tail with a TailError."""
@@ -591,3 +638,249 @@ class TestFailureOutput:
 
         assert follower.run() == 0
         assert "\nretry 1 at " in out.getvalue()
+
+
+def readers_left() -> list[str]:
+    return [thread.name for thread in threading.enumerate() if thread.name.startswith("tail ")]
+
+
+class TestLinesAsRecordsRun:
+    def test_a_line_is_printed_before_the_next_record_runs(self) -> None:
+        """Each record's line is out before the next record of the same batch starts."""
+        shard = FakeShard("s-1")
+        shard.records = [raw("a", "101"), raw("b", "102"), raw("c", "103")]
+        streams = FakeStreams(shard)
+        app = App()
+        printed_before: dict[str, list[str]] = {}
+        follower, out = make_tail(app, streams, max_records=3)
+
+        @app.on_insert
+        def look(record: Record) -> None:
+            lines = out.getvalue().splitlines()[1:]
+            printed_before[record.keys["pk"]] = [line.split("  ")[2] for line in lines]
+
+        assert follower.run() == 0
+
+        batches = [args["Limit"] for name, args in streams.calls if name == "get_records"]
+        assert batches == [3]  # one batch of three, yet each line came out as its record ran
+        assert printed_before == {"a": [], "b": ["pk='a'"], "c": ["pk='a'", "pk='b'"]}
+
+    @pytest.mark.parametrize("report", [True, False])
+    def test_retries_follow_lambda(self, report: bool) -> None:
+        """A failure stops the batch; the retry starts at the failed record in report mode, at
+        the first record without it, and records are counted once they are done for good."""
+        shard = FakeShard("s-1")
+        shard.records = [raw("a", "101"), raw("b", "102"), raw("c", "103")]
+        app = App(report_batch_item_failures=report)
+        failures = iter([True])
+
+        @app.on_insert(name="once")
+        def once(record: Record) -> None:
+            if record.keys["pk"] == "b" and next(failures, False):
+                raise RuntimeError("b failed")
+
+        follower, out = make_tail(app, FakeStreams(shard), max_records=3, err=io.StringIO())
+
+        assert follower.run() == 0
+
+        lines = [line.split("  ", 1)[-1] for line in out.getvalue().splitlines()[1:]]
+        retry = [line.split("): ")[1] for line in lines if line.startswith("retry 1 at ")]
+        records = [line for line in lines if not line.startswith("retry ")]
+        again = [] if report else ["INSERT  pk='a'  once  ok"]
+        assert records == [
+            "INSERT  pk='a'  once  ok",
+            "INSERT  pk='b'  once  FAILED  RuntimeError: b failed",
+            *again,
+            "INSERT  pk='b'  once  ok",
+            "INSERT  pk='c'  once  ok",
+        ]
+        if report:
+            assert retry == ["from record 102 (2 record(s))"]
+        else:
+            assert retry == ["the whole batch of 3 record(s) (report_batch_item_failures is off)"]
+        assert follower.processed == 3
+
+    def test_traceback_names_the_place_in_the_batch(self) -> None:
+        """The failure's note gives the record's place in its batch of the stream."""
+        shard = FakeShard("s-1")
+        shard.records = [raw("a", "101"), raw("b", "102"), raw("c", "103")]
+        app = App(report_batch_item_failures=True)
+
+        @app.on_insert
+        def refuse(record: Record) -> None:
+            if record.keys["pk"] == "b":
+                error = ValueError("no b")
+                error.__notes__ = ["a note of the handler's"]  # type: ignore[attr-defined]
+                raise error
+
+        err = io.StringIO()
+        follower, _ = make_tail(app, FakeStreams(shard), max_retries=0, idle_exit=1, err=err)
+
+        assert follower.run() == 1
+
+        if sys.version_info >= (3, 11):  # tracebacks show notes from 3.11 on
+            assert "ddbstream: record 2 of 3 failed, eventID 'id-b'" in err.getvalue()
+            assert "a note of the handler's" in err.getvalue()
+        assert "record 1 of 1" not in err.getvalue()
+        assert follower.given_up == 2
+        assert follower.processed == 1
+
+
+class SlowOut(io.StringIO):
+    """Writes one character at a time, letting other threads run in between."""
+
+    def write(self, text: str) -> int:
+        for character in text:
+            super().write(character)
+            time.sleep(0)
+        return len(text)
+
+
+LINE = re.compile(
+    r"tailing .*|\d\d:\d\d:\d\d  INSERT  pk='\w+'  \w+  (ok|FAILED  RuntimeError: no)"
+    r"|retry \d+ of 1000 at \d\d:\d\d:\d\d\.\d{3} \(in 0\.5s\): from record 101 \(1 record\(s\)\)"
+)
+
+
+class TestShardsAtOnce:
+    def test_a_failing_shard_does_not_hold_the_others(self) -> None:
+        """While one shard's batch fails again and again, another shard's records run; the
+        lines of both come out whole."""
+        stuck = FakeShard("s-stuck")
+        stuck.records = [raw("a1", "101")]
+        moving = FakeShard("s-moving")
+        streams = FakeStreams(stuck, moving)
+        app = App(report_batch_item_failures=True)
+        total = 5
+        handled = [threading.Event() for _ in range(total)]
+        timed_out: list[int] = []
+        seen: list[str] = []
+
+        @app.on_insert(name="run")
+        def run(record: Record) -> None:
+            key = record.keys["pk"]
+            if key == "a1":
+                raise RuntimeError("no")
+            seen.append(key)
+            handled[int(key[1:])].set()
+
+        def sleep(seconds: float) -> None:
+            written = len(moving.records)
+            if threading.current_thread().name != "tail s-stuck" or written == total:
+                time.sleep(0.001)
+                return
+            # The stuck shard waits for its retry: a change arrives on the other shard, and
+            # must run before the retry comes (not after the stuck batch is given up).
+            moving.records.append(raw(f"b{written}", f"{200 + written}"))
+            if not handled[written].wait(2):
+                timed_out.append(written)
+
+        follower, out = make_tail(
+            app,
+            streams,
+            sleep=sleep,
+            max_records=total,
+            max_retries=1000,  # ends the test, should the stuck shard hold the other one
+            out=SlowOut(),
+            err=io.StringIO(),
+        )
+
+        assert follower.run() == 0
+
+        assert timed_out == []
+        assert seen == [f"b{n}" for n in range(total)]
+        lines = out.getvalue().splitlines()
+        assert [line for line in lines if not LINE.fullmatch(line)] == []
+        failed = [n for n, line in enumerate(lines) if "pk='a1'  run  FAILED" in line]
+        done = [n for n, line in enumerate(lines) if line.endswith("  run  ok")]
+        assert len(failed) >= total
+        assert len(done) == total
+        assert failed[0] < done[0]
+        assert follower.given_up == 0
+        assert readers_left() == []
+
+    def test_lines_never_mix(self) -> None:
+        """Lines written by several readers at once come out whole, one after the other."""
+        shards = [FakeShard(f"s-{n}") for n in range(3)]
+        for number, shard in enumerate(shards):
+            shard.records = [raw(f"k{number}", f"{number}01")]
+        app = App(report_batch_item_failures=True)
+
+        @app.on_insert(name="refuse")
+        def refuse(record: Record) -> None:
+            raise RuntimeError("no")
+
+        follower, out = make_tail(
+            app,
+            FakeStreams(*shards),
+            sleep=lambda seconds: time.sleep(0.0005),
+            max_retries=10,
+            idle_exit=1,
+            out=SlowOut(),
+            err=io.StringIO(),
+        )
+
+        assert follower.run() == 1
+
+        line = re.compile(
+            r"\d\d:\d\d:\d\d  INSERT  pk='k\d'  refuse  FAILED  RuntimeError: no"
+            r"|retry \d+ of 10 at \d\d:\d\d:\d\d\.\d{3} \(in 0\.5s\): "
+            r"from record \d01 \(1 record\(s\)\)"
+            r"|giving up on 1 record\(s\) after 10 retries, as Lambda does once .*"
+        )
+        lines = out.getvalue().splitlines()[1:-1]  # without the first and the last (idle) line
+        assert [text for text in lines if not line.fullmatch(text)] == []
+        assert len(lines) == 3 * (11 + 10 + 1)
+        assert follower.given_up == 3
+
+    def test_ctrl_c_stops_every_reader(self) -> None:
+        """Ctrl-C in the main thread ends tail once every reader has stopped; a record that
+        is running then finishes (its line is printed), and no other starts."""
+        first = FakeShard("s-1")
+        first.records = [raw("a", "101")]
+        second = FakeShard("s-2")
+        second.records = [raw("b", "201"), raw("c", "202")]
+        streams = FakeStreams(first, second)
+        app = App()
+        seen: list[str] = []
+
+        @app.on_insert(name="keep")
+        def keep(record: Record) -> None:
+            key = record.keys["pk"]
+            if key == "b":
+                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+                time.sleep(0.05)  # still running when the main thread is interrupted
+            seen.append(key)
+
+        follower, out = make_tail(app, streams, sleep=lambda seconds: time.sleep(0.001))
+
+        with pytest.raises(KeyboardInterrupt):
+            follower.run()
+
+        assert readers_left() == []
+        calls = len(streams.calls)
+        time.sleep(0.05)
+        assert len(streams.calls) == calls  # nothing reads on after run() returned
+        assert "c" not in seen
+        assert "b" in seen
+        assert out.getvalue().endswith("INSERT  pk='b'  keep  ok\n")
+
+    def test_an_error_in_one_reader_stops_all(self) -> None:
+        """A shard whose reads fail ends tail with its TailError; the other readers stop."""
+        healthy = FakeShard("s-healthy")
+        broken = FakeShard("s-broken")
+        streams = FakeStreams(healthy, broken)
+        original = streams.get_records
+
+        def get_records(*, ShardIterator: str, Limit: int) -> dict[str, Any]:
+            if ShardIterator.startswith("s-broken"):
+                raise ClientError("AccessDeniedException")
+            return original(ShardIterator=ShardIterator, Limit=Limit)
+
+        streams.get_records = get_records  # type: ignore[method-assign]
+        follower, _ = make_tail(App(), streams, sleep=lambda seconds: time.sleep(0.001))
+
+        with pytest.raises(TailError, match="GetRecords failed on shard s-broken"):
+            follower.run()
+
+        assert readers_left() == []

@@ -2,17 +2,20 @@
 
 The one module that uses boto3, imported when :func:`tail` runs: ``pip install
 'ddbstream[aws]'``. It reads every shard of the table's stream (shards that appear later and
-child shards after their parent closes included), hands the records to the app in batches of
-Lambda's event shape, retries a failed batch the way Lambda does, and prints a line per record.
+child shards after their parent closes included), each on a thread of its own, runs the app on
+the records in Lambda's event shape, batch by batch as Lambda would (retries included), and
+prints a line per record as soon as the record has run.
 """
 
 from __future__ import annotations
 
 import base64
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
+from ._sources import read_event
 from .errors import DdbStreamError
 
 TYPE_CHECKING = False
@@ -138,7 +141,17 @@ def _clients(endpoint_url: str | None, region: str | None) -> tuple[Any, Any]:
 
 
 class _Shard:
-    __slots__ = ("closed", "done", "id", "iterator", "iterator_type", "last_sequence", "parent")
+    __slots__ = (
+        "closed",
+        "done",
+        "id",
+        "idle_since",
+        "iterator",
+        "iterator_type",
+        "last_sequence",
+        "parent",
+        "thread",
+    )
 
     def __init__(self, description: Mapping[str, Any], iterator_type: str) -> None:
         self.id: str = description["ShardId"]
@@ -149,15 +162,23 @@ class _Shard:
         self.iterator: str | None = None
         self.last_sequence: str | None = None
         self.done = False
+        """Read to its end (or skipped): its children may start."""
+        self.thread: threading.Thread | None = None
+        self.idle_since: float | None = None
+        """When its reader last found no new record, None while it has work (or never read)."""
 
 
 class StreamTail:
     """Follow one table's stream and run an app on its records, batch by batch.
 
-    Shards are read in the order DynamoDB lists them; a child shard is started only once its
-    parent is read to the end (as Lambda does, so that changes to one item stay in order).
-    A batch that fails is retried after *poll_interval*: from the failed record when the app
-    has ``report_batch_item_failures`` on, else as a whole, again like Lambda.
+    Each shard is read by a thread of its own, so a shard whose batch keeps failing does not
+    hold the others; a child shard is started only once its parent is read to the end (as
+    Lambda does, so that changes to one item stay in order), and the records of a shard run
+    strictly in order. The app runs one record at a time, whatever the shard, as a Lambda
+    execution environment runs one invocation at a time: handlers need not be thread-safe.
+    A record's line is printed as soon as it has run. A batch that fails is retried after
+    *poll_interval*: from the failed record when the app has ``report_batch_item_failures``
+    on, else as a whole, again like Lambda.
 
     Args:
         app: the app to run.
@@ -168,14 +189,16 @@ class StreamTail:
             (only changes made from now on) for the shards that exist at the start; shards
             that appear later are always read from their beginning.
         batch_size: the most records per batch (``Limit`` of GetRecords, 1 to 1000).
-        poll_interval: seconds to wait when no shard had new records, and before a retry.
+        poll_interval: seconds a shard's reader waits when it had no new records, and
+            before a retry.
         max_retries: give up on a failing batch after this many retries (Lambda's
             ``MaximumRetryAttempts``); ``None`` retries until interrupted.
         max_records: stop once this many records were processed.
         idle_exit: stop after this many seconds without a new record.
         out: where the lines go (standard output by default).
         err: where each failure's traceback goes (standard error by default).
-        sleep: how to pause (tests pass a function that writes to the table instead).
+        sleep: how a shard's reader pauses (tests pass a function that writes to the
+            table instead); by default a wait that ends at once when tail stops.
         clock: a monotonic clock in seconds, for *idle_exit* and shard discovery.
     """
 
@@ -194,7 +217,7 @@ class StreamTail:
         idle_exit: float | None = None,
         out: TextIO | None = None,
         err: TextIO | None = None,
-        sleep: Callable[[float], object] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if start not in STARTS:
@@ -218,15 +241,25 @@ class StreamTail:
         self._streams = streams
         self._out = out
         self._err = err
-        self._sleep = sleep
+        self._stop = threading.Event()
+        self._sleep = sleep or self._stop.wait
         self._clock = clock
         self._shards: dict[str, _Shard] = {}
         self._discovered_at = 0.0
+        self._wake = threading.Event()  # a reader has news for the watching thread
+        self._running = threading.Lock()  # one record at a time, and the counts
+        self._printing = threading.Lock()  # whole lines, never two mixed
+        self._failures: list[BaseException] = []  # the first is raised
+        self._quiet_since = 0.0
+        self._closed = False
 
-    # --- the loop -------------------------------------------------------------------------
+    # --- the watching thread --------------------------------------------------------------
 
     def run(self) -> int:
         """Follow the stream until *max_records* or *idle_exit* says stop (or Ctrl-C).
+
+        Ctrl-C (or an error in any shard's reader) stops every reader: each finishes the
+        record it is running, none starts another.
 
         Returns:
             0, or 1 when a batch was given up after *max_retries* retries.
@@ -238,39 +271,52 @@ class StreamTail:
             f"{'' if len(self._shards) == 1 else 's'}, from {self.start}), stream "
             f"{self.stream_arn}; Ctrl-C to stop"
         )
-        last_record_at = self._clock()
-        while not self._enough():
-            received, closed = self._poll_shards()
-            now = self._clock()
-            if closed or now - self._discovered_at >= _DISCOVER_EVERY:
-                self._discover(initial=False)
-            if received:
-                last_record_at = now
-                continue
-            if self.idle_exit is not None and now - last_record_at >= self.idle_exit:
-                self._say(f"no new records for {self.idle_exit:g}s, stopping")
-                break
-            self._sleep(self.poll_interval)
+        self._quiet_since = self._clock()
+        try:
+            self._watch()
+        finally:
+            self._stop.set()
+            for shard in list(self._shards.values()):
+                if shard.thread is not None and shard.thread.is_alive():
+                    shard.thread.join()
+        if self._failures:
+            raise self._failures[0]
         return 1 if self.given_up else 0
+
+    def _watch(self) -> None:
+        """Start the readers of shards that are ready, find new shards, and tell when to stop."""
+        while True:
+            self._wake.clear()
+            if self._failures or self._enough():
+                return
+            now = self._clock()
+            if self._closed or now - self._discovered_at >= _DISCOVER_EVERY:
+                self._closed = False
+                self._discover(initial=False)
+            for shard in list(self._shards.values()):
+                if shard.thread is None and not shard.done and self._ready(shard):
+                    shard.thread = threading.Thread(
+                        target=self._follow, args=(shard,), name=f"tail {shard.id}", daemon=True
+                    )
+                    shard.thread.start()
+            if self.idle_exit is not None and self._idle_for(now) >= self.idle_exit:
+                self._say(f"no new records for {self.idle_exit:g}s, stopping")
+                return
+            self._wake.wait(self.poll_interval)
+
+    def _idle_for(self, now: float) -> float:
+        """How long no reader has had a record to run (0 while one has, or has not read yet)."""
+        quiet = self._quiet_since
+        for shard in self._shards.values():
+            if shard.thread is None or shard.done:
+                continue
+            if shard.idle_since is None:
+                return 0.0
+            quiet = max(quiet, shard.idle_since)
+        return now - quiet
 
     def _enough(self) -> bool:
         return self.max_records is not None and self.processed >= self.max_records
-
-    def _poll_shards(self) -> tuple[int, bool]:
-        """One GetRecords call per readable shard; returns (records received, a shard closed)."""
-        received = 0
-        closed = False
-        for shard in list(self._shards.values()):
-            if shard.done or not self._ready(shard) or self._enough():
-                continue
-            records = self._get_records(shard)
-            received += len(records)
-            if records:
-                shard.last_sequence = _sequence_number(records[-1]) or shard.last_sequence
-                self._run_batch([to_lambda_record(record, self.stream_arn) for record in records])
-            if shard.iterator is None:
-                shard.done = closed = True
-        return received, closed
 
     def _ready(self, shard: _Shard) -> bool:
         parent = self._shards.get(shard.parent) if shard.parent else None
@@ -281,51 +327,111 @@ class StreamTail:
             return self.batch_size
         return max(1, min(self.batch_size, self.max_records - self.processed))
 
+    # --- a shard's reader -----------------------------------------------------------------
+
+    def _follow(self, shard: _Shard) -> None:
+        """Read *shard* to its end (or until tail stops), running its batches in order."""
+        try:
+            while not self._stop.is_set():
+                records = self._get_records(shard)
+                if records:
+                    shard.idle_since = None
+                    shard.last_sequence = _sequence_number(records[-1]) or shard.last_sequence
+                    self._run_batch(
+                        [to_lambda_record(record, self.stream_arn) for record in records]
+                    )
+                if shard.iterator is None:
+                    shard.done = self._closed = True
+                    self._quiet_since = max(self._quiet_since, self._clock())
+                    return
+                if not records:
+                    if shard.idle_since is None:
+                        shard.idle_since = self._clock()
+                    self._wake.set()
+                    self._sleep(self.poll_interval)
+        except BaseException as error:  # Ctrl-C raised by a handler included: stop them all
+            self._failures.append(error)
+            self._stop.set()
+        finally:
+            self._wake.set()
+
     # --- running batches ------------------------------------------------------------------
 
     def _run_batch(self, records: list[dict[str, Any]]) -> None:
+        """Run *records* one by one, as Lambda would run them as a batch, retries included."""
+        report = self.app.report_batch_item_failures
+        self._check_batch(records, report)
+        first = 0
         retries = 0
         while True:
-            try:
-                outcome = self.app.process({"Records": records})
-            except DdbStreamError as problem:  # the batch as a whole is unusable
-                raise TailError(f"cannot run the app on the stream's records: {problem}") from None
-            self._print_outcome(outcome)
-            if not outcome.failures:
-                self.processed += len(records)
+            failed = self._attempt(records, first)
+            if failed is None:  # every record ran, or tail is stopping
                 return
-            failed = outcome.failures[0]["itemIdentifier"]
-            index = next(
-                (i for i, r in enumerate(records) if _sequence_number(r) == failed),
-                outcome.processed,
-            )
-            if self.app.report_batch_item_failures:
-                self.processed += index
-                records = records[index:]
+            index, identifier = failed
+            if report:
+                first = index
+            left = len(records) - first
             if self.max_retries is not None and retries >= self.max_retries:
-                self.given_up += len(records)
+                with self._running:
+                    self.given_up += left
                 self._say(
-                    f"giving up on {len(records)} record(s) after {retries} retries, as Lambda "
+                    f"giving up on {left} record(s) after {retries} retries, as Lambda "
                     "does once MaximumRetryAttempts is reached"
                 )
                 return
             retries += 1
-            if self.app.report_batch_item_failures:
-                what = f"from record {failed} ({len(records)} record(s))"
+            if report:
+                what = f"from record {identifier} ({left} record(s))"
             else:
-                what = (
-                    f"the whole batch of {len(records)} record(s) "
-                    "(report_batch_item_failures is off)"
-                )
+                what = f"the whole batch of {left} record(s) (report_batch_item_failures is off)"
             at = datetime.now() + timedelta(seconds=self.poll_interval)
             of = f" of {self.max_retries}" if self.max_retries is not None else ""
             self._say(
                 f"retry {retries}{of} at {at.strftime('%H:%M:%S.%f')[:-3]} "
                 f"(in {self.poll_interval:g}s): {what}"
             )
-            self._sleep(self.poll_interval)
+            self._sleep(self.poll_interval)  # the next attempt starts nothing once tail stops
 
-    def _print_outcome(self, outcome: Outcome) -> None:
+    def _check_batch(self, records: list[dict[str, Any]], report: bool) -> None:
+        """Refuse, before any record runs, a batch Lambda's handler would refuse as a whole
+        (records of another source, or failures that could not be reported)."""
+        try:
+            batch = read_event({"Records": records}, self.app.pipes_identifier)
+            if report:
+                batch.read_identifiers()
+        except DdbStreamError as problem:
+            raise TailError(f"cannot run the app on the stream's records: {problem}") from None
+
+    def _attempt(self, records: list[dict[str, Any]], first: int) -> tuple[int, str] | None:
+        """Run *records* from *first* until one fails; returns its index and identifier."""
+        done = 0
+        for index in range(first, len(records)):
+            with self._running:
+                if self._stop.is_set() or self._enough():
+                    return None
+                try:
+                    outcome = self.app.process({"Records": [records[index]]})
+                except DdbStreamError as problem:  # the record cannot be run at all
+                    raise TailError(
+                        f"cannot run the app on the stream's records: {problem}"
+                    ) from None
+                failed = outcome.error is not None or bool(outcome.failures)
+                if failed and not self.app.report_batch_item_failures:
+                    self.processed -= done  # the whole batch runs again
+                elif not failed:
+                    self.processed += 1
+                    done += 1
+                # Printed before the next record starts, and in the order records ran.
+                self._print_outcome(outcome, index, len(records))
+            if failed:
+                identifier = outcome.failures[0]["itemIdentifier"] if outcome.failures else ""
+                return index, identifier or _sequence_number(records[index]) or "?"
+            if self._enough():
+                self._stop.set()
+                self._wake.set()
+        return None
+
+    def _print_outcome(self, outcome: Outcome, index: int, total: int) -> None:
         for record in outcome.records:
             ran = outcome.routes_run(record)
             line = f"{_time(record)}  {record.event_name:<6}  {_keys(record)}  "
@@ -342,10 +448,15 @@ class StreamTail:
         if outcome.error is not None:
             import traceback
 
-            traceback.print_exception(outcome.error, file=self._err or sys.stderr)
+            _renumber(outcome.error, index, total)
+            with self._printing:
+                traceback.print_exception(outcome.error, file=self._err or sys.stderr)
 
     def _say(self, line: str) -> None:
-        print(line, file=self._out or sys.stdout, flush=True)
+        out = self._out or sys.stdout
+        with self._printing:
+            out.write(line + "\n")
+            out.flush()
 
     # --- talking to DynamoDB Streams ------------------------------------------------------
 
@@ -451,3 +562,15 @@ def _value(value: Any) -> str:
 def _error(error: BaseException | None) -> str:
     lines = str(error).splitlines()
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def _renumber(error: BaseException, index: int, total: int) -> None:
+    """Give the failure's note the record's place in its batch, not in the one-record event
+    tail ran it in (the note says "record 1 of 1 failed" then)."""
+    notes = getattr(error, "__notes__", None)
+    if total == 1 or not isinstance(notes, list):
+        return
+    alone = "ddbstream: record 1 of 1 failed"
+    for number, note in enumerate(notes):
+        if isinstance(note, str) and note.startswith(alone):
+            notes[number] = f"ddbstream: record {index + 1} of {total} failed{note[len(alone) :]}"

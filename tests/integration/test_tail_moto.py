@@ -17,7 +17,7 @@ import pytest
 
 from conftest import PAGE_EXAMPLES
 from ddbstream import App, cli
-from ddbstream.tail import StreamTail, tail
+from ddbstream.tail import StreamTail
 
 from .test_streams_moto import to_dynamodb
 
@@ -161,32 +161,36 @@ class TestTailCommand:
         self,
         create_table: CreateTable,
         dynamodb: Any,
-        moto_endpoint: str,
+        streams: Any,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        """--batch-size 2 hands the app batches of two and still reaches every record."""
+        """--batch-size 2 reads batches of two and still reaches every record."""
         table = create_table()
         put_keys(dynamodb, table, "a", "b", "c", "d", "e")
-        app = App()
         batches: list[int] = []
-        original = app.process
 
-        def counting(event: Any, context: Any = None) -> Any:
-            batches.append(len(event["Records"]))
-            return original(event, context)
+        class Counting:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(streams, name)
 
-        app.process = counting  # type: ignore[method-assign]
+            def get_records(self, **arguments: Any) -> Any:
+                response = streams.get_records(**arguments)
+                if response["Records"]:
+                    batches.append(len(response["Records"]))
+                return response
 
-        status = tail(
-            app,
+        follower = StreamTail(
+            App(),
             table=table.name,
-            endpoint_url=moto_endpoint,
+            dynamodb=dynamodb,
+            streams=Counting(),
             batch_size=2,
             poll_interval=0.02,
             max_records=5,
         )
 
-        assert status == 0
+        assert follower.run() == 0
+
         assert batches == [2, 2, 1]
         assert capsys.readouterr().out.count("(no route)  ok") == 5
 
@@ -303,8 +307,13 @@ class TestTailProcess:
         )
 
         assert result.returncode == 0, result.stderr
-        assert "got a\ngot b\n" in result.stdout
-        assert result.stdout.count("  <lambda>  ok") == 2
+        lines = result.stdout.splitlines()[1:]
+        assert [line if line.startswith("got") else line[8:] for line in lines] == [
+            "got a",
+            "  INSERT  pk='a'  <lambda>  ok",
+            "got b",
+            "  INSERT  pk='b'  <lambda>  ok",
+        ]
 
 
 def masked(output: str) -> str:
