@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import pytest
 from boto3.dynamodb.conditions import Attr as Boto3Attr
 from boto3.dynamodb.conditions import Key as Boto3Key
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ddbstream import Attr
@@ -397,3 +397,43 @@ class TestInvalid:
             holds(Attr("x").size().eq(1), {"SS": "not a list"})
         with pytest.raises(DecodeError):
             holds(Attr("x").size().eq(1), {"S": "a", "N": "1"})
+
+
+_TAGGED_LIKE = st.one_of(
+    st.none(),
+    st.dictionaries(
+        st.sampled_from(["S", "BOOL", "N", "NULL", "X"]),
+        st.one_of(st.text(max_size=3), st.booleans(), st.integers(-2, 2), st.none()),
+        max_size=2,
+    ),
+    st.text(max_size=3),
+)
+
+
+class TestRawEquality:
+    @settings(max_examples=500)
+    @given(
+        tagged=_TAGGED_LIKE,
+        operand=st.one_of(st.text(max_size=3), st.booleans()),
+        nested=st.booleans(),
+    )
+    def test_raw_shortcut_agrees_with_decoding(
+        self, tagged: Any, operand: Any, nested: bool
+    ) -> None:
+        """eq on a string or boolean decided on the raw JSON says what decoding would say,
+        and raises what decoding would raise, whatever the value looks like."""
+        path = "a.b" if nested else "a"
+        image: dict[str, Any] = {}
+        if tagged is not None:
+            image = {"a": {"M": {"b": tagged}}} if nested else {"a": tagged}
+        fast = Comparison("eq", path, operand)
+        slow = Comparison("eq", path, operand)
+        slow._raw = slow._text = slow._name = None  # no shortcut: decode and compare
+
+        def outcome(condition: Comparison) -> Any:
+            try:
+                return condition.test(image)
+            except Exception as error:  # the same error type and message, or the test fails
+                return type(error), str(error)
+
+        assert outcome(fast) == outcome(slow)

@@ -78,7 +78,17 @@ class Comparison(Condition):
             value.
     """
 
-    __slots__ = ("_problem", "_steps", "_text", "operator", "path", "size", "values")
+    __slots__ = (
+        "_name",
+        "_problem",
+        "_raw",
+        "_steps",
+        "_text",
+        "operator",
+        "path",
+        "size",
+        "values",
+    )
 
     def __init__(self, operator: str, path: str, *values: Any, size: bool = False) -> None:
         self.operator = operator
@@ -90,6 +100,8 @@ class Comparison(Condition):
         # can name the route; until then the condition only remembers what is wrong.
         self._problem: Exception | None = None
         self._text: str | None = None  # the operand of eq on a string: tested on the raw JSON
+        self._raw: tuple[str, str | bool] | None = None  # (tag, operand) of eq on a str or bool
+        self._name: str | None = None  # the attribute, when the path is just one name
         try:
             if operator not in TESTERS:
                 known = ", ".join(sorted(TESTERS))
@@ -98,6 +110,10 @@ class Comparison(Condition):
             self.values = check_operands(operator, path, values, size)
             if operator == "eq" and not size and self.values[0].__class__ is str:
                 self._text = self.values[0]
+            if operator == "eq" and not size and self.values[0].__class__ in (str, bool):
+                self._raw = ("S" if self.values[0].__class__ is str else "BOOL", self.values[0])
+            if len(self._steps) == 1 and isinstance(self._steps[0], str):
+                self._name = self._steps[0]
         except (TypeError, ValueError) as problem:
             self._problem = problem
 
@@ -120,11 +136,18 @@ class Comparison(Condition):
         """Decode the one attribute this compares (if present) and compare it."""
         if self._problem is not None:
             raise self._problem
-        tagged = find(image, self._steps)
-        text = self._text
-        if text is not None and tagged.__class__ is dict and len(tagged) == 1 and "S" in tagged:
-            # What decoding and same_value would say, without either.
-            return tagged["S"] == text  # type: ignore[no-any-return]
+        name = self._name
+        if name is not None and image.__class__ is dict:
+            tagged = image.get(name)  # find()'s usual case, without the call
+        else:
+            tagged = find(image, self._steps)
+        raw = self._raw
+        if raw is not None and tagged.__class__ is dict and len(tagged) == 1:
+            # eq on a string or a boolean: what decoding and same_value would say, without
+            # either, when the value is well-formed ({"S": 5} goes on to the decoder's error).
+            found = tagged.get(raw[0])
+            if found.__class__ is raw[1].__class__:
+                return found == raw[1]
         operator = self.operator
         if operator == "exists":
             return tagged is not None
