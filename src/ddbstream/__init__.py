@@ -15,6 +15,7 @@ from . import conditions, errors
 from ._app import App
 from ._batch import Outcome
 from ._codec import deserialize, deserialize_image
+from ._extensions import Extension, Invocation
 from ._record import Diff, Insert, Modify, Record, Remove
 from ._routing import Route, Router
 from ._sources import Window
@@ -26,7 +27,9 @@ __all__ = [
     "Attr",
     "DdbStreamError",
     "Diff",
+    "Extension",
     "Insert",
+    "Invocation",
     "Modify",
     "Outcome",
     "Record",

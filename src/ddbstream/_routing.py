@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     """Gives the routes worth testing for a record: fewer than all, by an index."""
     Guard: TypeAlias = "Callable[[Route, Call], Call]"
     """Wraps an idempotent route's call in the ledger (the app makes it)."""
+    Wrap: TypeAlias = "Callable[[Call, str, bool], Call]"
+    """Wraps a route's call in the extensions' route hooks: ``(call, name, is_async)``."""
+    Chain: TypeAlias = "Callable[[Call], Call]"
+    """Wraps the function that runs a record's routes in the middleware."""
     ModelOf: TypeAlias = "type[M] | Callable[[dict[str, Any]], M]"
     """What ``model=`` takes: a class (dataclass, TypedDict, pydantic, msgspec, attrs) or a
     function of the item's dict; the handler's record holds ``M``."""
@@ -557,12 +561,15 @@ class Dispatch:
             event runs (when no route for it has a filter), or None when filters decide.
         on_failure: called with ``(record, error)`` when a filter or handler fails: the error
             hooks handle it and return, or it raises and the record fails.
-        has_async: whether any route or fallback is an ``async def``.
+        has_async: whether any route or fallback is an ``async def`` (or the app says it
+            runs async, for its middleware).
+        chain: with middleware (or extensions' record hooks), wraps the function that runs
+            a record's routes; the async loop applies it, the sync loop finds it in the plan.
         narrowers: event name -> a function giving the routes worth testing for a record
             (by an index of ``where=`` equalities), or None to test every route.
     """
 
-    __slots__ = ("has_async", "narrowers", "on_failure", "plan", "select")
+    __slots__ = ("chain", "has_async", "narrowers", "on_failure", "plan", "select")
 
     def __init__(
         self,
@@ -573,6 +580,11 @@ class Dispatch:
         context: Callable[[], object],
         trace: Callable[[Record[Any], str | None], None] | None = None,
         guard: Guard | None = None,
+        wrap: Wrap | None = None,
+        chain: Chain | None = None,
+        on_unmatched: Callable[[Record[Any]], None] | None = None,
+        settle: Callable[[Any], None] | None = None,
+        is_async: bool = False,
     ) -> None:
         """Index *routes* by event name.
 
@@ -586,6 +598,14 @@ class Dispatch:
                 (with the route's name): ``App.process`` lists them.
             guard: wraps each route's call (the app's ledger, for idempotent routes); it
                 returns the call unchanged for the others, which then cost nothing more.
+            wrap: wraps each route's call, inside the guard (extensions' route hooks).
+            chain: see the attribute. In a sync app, the plan then holds one call per
+                event, the chain around a function that runs the record's routes (calling
+                *on_failure* for each failed route, and *settle* for an awaitable a sync
+                handler returned); ``on_failure`` re-raises what escapes the chain.
+            on_unmatched: told of each record no route matched (before its fallbacks run).
+            settle: runs an awaitable to completion, for *chain* in a sync app.
+            is_async: run the async loop even with no async route (async middleware).
         """
         every_route = list(routes)
         fallbacks = tuple(fallbacks)
@@ -593,7 +613,7 @@ class Dispatch:
         # hashable, and its route keeps it alive as long as this dispatch.
         models: dict[int, Model] = {}
         call_of = {
-            route: _call(route, context, trace, guard, models)
+            route: _call(route, context, trace, guard, models, wrap)
             for route in (*every_route, *fallbacks)
         }
         by_event: dict[str, tuple[tuple[Route, Test, Call], ...]] = {
@@ -606,20 +626,60 @@ class Dispatch:
         }
         fallback_calls = tuple(call_of[route] for route in fallbacks)
         self.on_failure = on_failure
-        self.has_async = any(route.is_async for route in call_of)
-        # With a trace, every record goes through select(), which tells the trace about it.
+        self.has_async = is_async or any(route.is_async for route in call_of)
+        # With a trace, every record goes through select(), which tells the trace about it;
+        # with on_unmatched, so does every record of an event no route runs for.
         self.plan: dict[str, tuple[type[Record[Any]], Sequence[Call] | None]] = {
             event: (
                 RECORD_CLASSES[event],
                 None
-                if trace is not None or any(route.filters.tests for route, _, _ in found)
+                if trace is not None
+                or (on_unmatched is not None and not found)
+                or any(route.filters.tests for route, _, _ in found)
                 else tuple(call for _, _, call in found) or fallback_calls,
             )
             for event, found in by_event.items()
         }
         self.narrowers = {event: _narrower(event, found) for event, found in by_event.items()}
-        self.select = _selector(by_event, self.narrowers, fallback_calls, on_failure, trace)
+        self.select = _selector(
+            by_event, self.narrowers, fallback_calls, on_failure, trace, on_unmatched
+        )
         """The handlers to run for a record: every match's, in order, else the fallbacks'."""
+        self.chain = chain
+        if chain is not None and not self.has_async:
+            # The loop runs one call per record, the chain; it runs the routes inside.
+            assert settle is not None, "a chain in a sync app needs settle="
+            around = chain(_routes_runner(self.plan, self.select, on_failure, settle))
+            self.plan = {event: (kind, (around,)) for event, (kind, _) in self.plan.items()}
+            self.on_failure = _reraise
+
+
+def _routes_runner(
+    plan: dict[str, tuple[type[Record[Any]], Sequence[Call] | None]],
+    select: Callable[[Record[Any]], Sequence[Call]],
+    on_failure: Callable[[Record[Any], Exception], None],
+    settle: Callable[[Any], None],
+) -> Call:
+    """What ``call_next`` runs in a sync app: the batch loop's body for one record."""
+
+    def run_routes(record: Record[Any]) -> None:
+        handlers = plan[record.event_name][1]
+        if handlers is None:
+            handlers = select(record)
+        for handler in handlers:
+            try:
+                result = handler(record)
+                if result is not None and hasattr(result, "__await__"):
+                    settle(result)  # an async handler that did not look async
+            except Exception as error:
+                on_failure(record, error)
+
+    return run_routes
+
+
+def _reraise(record: Record[Any], error: Exception) -> None:
+    """The loop's on_failure behind a chain: the error hooks ran inside it already."""
+    raise error
 
 
 def _selector(
@@ -628,6 +688,7 @@ def _selector(
     fallbacks: tuple[Call, ...],
     on_failure: Callable[[Record[Any], Exception], None],
     trace: Callable[[Record[Any], str | None], None] | None,
+    on_unmatched: Callable[[Record[Any]], None] | None = None,
 ) -> Callable[[Record[Any]], Sequence[Call]]:
     """``Dispatch.select``: a closure, as it runs for every record that filters decide on."""
 
@@ -646,7 +707,11 @@ def _selector(
             except Exception as error:
                 on_failure(record, error)
                 undecided = True
-        return selected or (() if undecided else fallbacks)
+        if selected or undecided:
+            return selected
+        if on_unmatched is not None:
+            on_unmatched(record)
+        return fallbacks
 
     return select
 
@@ -680,6 +745,7 @@ def _call(
     trace: Callable[[Record[Any], str | None], None] | None,
     guard: Guard | None,
     models: dict[int, Model],
+    wrap: Wrap | None = None,
 ) -> Call:
     """*route*'s handler as the batch loop calls it: with the record alone.
 
@@ -707,6 +773,9 @@ def _call(
 
         def handler(record: Record[Any]) -> object:
             return untyped(view(record, route_name))
+
+    if wrap is not None:
+        handler = wrap(handler, route.name, route.is_async)
 
     if trace is not None:
         traced = handler
