@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     Call: TypeAlias = "Callable[[Record[Any]], object]"
     Layer: TypeAlias = "Callable[[Record[Any], Call], object]"
     """A middleware as the chain calls it: ``(record, call_next)``."""
+    RecordHook: TypeAlias = "Callable[[Record[Any]], AbstractContextManager[object]]"
     RouteHook: TypeAlias = "Callable[[Record[Any], str], AbstractContextManager[object]]"
 
 __all__ = [
@@ -184,12 +185,15 @@ def record_chain(
             it would not await).
     """
     layers: list[Layer] = []
+    hooks: list[RecordHook] = []  # extensions' record hooks next to each other: one layer
     for entry in entries:
         if isinstance(entry, Extension):
             if entry._uses("record"):
-                hook = entry.record
-                layers.append(_async_record_layer(hook) if is_async else _record_layer(hook))
-        elif entry.is_async or not is_async:
+                hooks.append(entry.record)
+            continue
+        layers += _hook_layers(hooks, is_async)
+        hooks = []
+        if entry.is_async or not is_async:
             layers.append(entry.func)
         else:
             raise SetupError(
@@ -197,6 +201,7 @@ def record_chain(
                 "handlers or middleware, where call_next(record) gives an awaitable: write it "
                 "as an async def that awaits call_next(record)."
             )
+    layers += _hook_layers(hooks, is_async)
     if not layers:
         return None
 
@@ -216,22 +221,51 @@ def _bind(layer: Layer, call_next: Call) -> Call:
     return call
 
 
-def _record_layer(hook: Callable[[Record[Any]], AbstractContextManager[object]]) -> Layer:
-    def layer(record: Record[Any], call_next: Call) -> object:
-        with hook(record):
+def _hook_layers(hooks: list[RecordHook], is_async: bool) -> list[Layer]:
+    """Layers entering *hooks*' context managers, the first outermost: in a sync app one
+    layer per two hooks (a layer is a call per record; two extensions are common)."""
+    if not hooks:
+        return []
+    if is_async:
+        return [_async_record_layer(hooks)]
+    return [_record_layer(hooks[start : start + 2]) for start in range(0, len(hooks), 2)]
+
+
+def _record_layer(hooks: list[RecordHook]) -> Layer:
+    first = hooks[0]
+    if len(hooks) == 1:
+
+        def layer(record: Record[Any], call_next: Call) -> object:
+            with first(record):
+                return call_next(record)
+            return None  # the hook suppressed the failure: the record is handled
+
+        return layer
+    second = hooks[1]
+
+    def layer_of_two(record: Record[Any], call_next: Call) -> object:
+        with first(record), second(record):
             return call_next(record)
-        return None  # the hook suppressed the failure: the record is handled
+        return None  # a hook suppressed the failure: the record is handled
 
-    return layer
+    return layer_of_two
 
 
-def _async_record_layer(hook: Callable[[Record[Any]], AbstractContextManager[object]]) -> Layer:
+def _async_record_layer(hooks: list[RecordHook]) -> Layer:
     async def layer(record: Record[Any], call_next: Call) -> object:
-        with hook(record):
-            return await call_next(record)  # type: ignore[misc]  # async in async apps
-        return None  # the hook suppressed the failure: the record is handled
+        return await _enter_async(hooks, 0, record, call_next)
 
     return layer
+
+
+async def _enter_async(
+    hooks: list[RecordHook], index: int, record: Record[Any], call_next: Call
+) -> object:
+    if index == len(hooks):
+        return await call_next(record)  # type: ignore[misc]  # async in async apps
+    with hooks[index](record):
+        return await _enter_async(hooks, index + 1, record, call_next)
+    return None  # the hook suppressed the failure: the record is handled
 
 
 def route_hooks(entries: Sequence[Middleware | Extension]) -> tuple[RouteHook, ...]:

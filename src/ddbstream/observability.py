@@ -12,8 +12,8 @@ None of them imports anything beyond the standard library until it is used, and
 
 from __future__ import annotations
 
-import time
 from contextvars import ContextVar
+from time import time
 
 from ._extensions import _NOTHING, Extension
 from .errors import SetupError
@@ -126,12 +126,23 @@ _COUNTS = (
 
 
 class _Table:
+    """One table's counts in one invocation; also the context manager around its records."""
+
     __slots__ = ("ages", "failed", "processed")
 
     def __init__(self) -> None:
         self.processed = 0
         self.failed = 0
         self.ages: list[float] = []
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        if kind is None:
+            self.processed += 1
+        else:
+            self.failed += 1
 
 
 class _Tally:
@@ -141,16 +152,17 @@ class _Tally:
 
     def __init__(self) -> None:
         self.tables: dict[str, _Table] = {}
-        self.table_of_arn: dict[str | None, str] = {}
+        self.table_of_arn: dict[str | None, _Table] = {}
 
     def table(self, record: Record[Any]) -> _Table:
         arn = record.event_source_arn
-        name = self.table_of_arn.get(arn)
-        if name is None:
-            name = self.table_of_arn[arn] = record.table_name or "unknown"
-        table = self.tables.get(name)
+        table = self.table_of_arn.get(arn)
         if table is None:
-            table = self.tables[name] = _Table()
+            name = record.table_name or "unknown"
+            table = self.tables.get(name)
+            if table is None:
+                table = self.tables[name] = _Table()
+            self.table_of_arn[arn] = table
         return table
 
 
@@ -216,7 +228,12 @@ class EMFMetrics(Extension):
         tally = self._tally.get()
         if tally is None:  # pragma: no cover - record hooks run inside an invocation hook
             return _NOTHING
-        return _Counted(tally.table(record), record)
+        table = tally.table(record)
+        created = _created_ms(record)
+        if created is not None:
+            age = time() * 1000 - created
+            table.ages.append(age if age > 0 else 0.0)
+        return table  # counts the record as processed or failed when it is done
 
     def documents(
         self, tally: _Tally, invocation: Invocation, failed: bool
@@ -225,7 +242,7 @@ class EMFMetrics(Extension):
         tables = tally.tables or {"unknown": _Table()}
         if failed and not any(table.failed for table in tables.values()):
             next(iter(tables.values())).failed = 1  # a record that failed before its routes
-        stamp = int(time.time() * 1000)
+        stamp = int(time() * 1000)
         names = [*self.dimensions, "TableName"]
         documents: list[dict[str, Any]] = []
         for position, (name, table) in enumerate(tables.items()):
@@ -294,30 +311,14 @@ class _Invocation:
         sys.stdout.write("\n".join(lines) + "\n")
 
 
-class _Counted:
-    __slots__ = ("record", "table")
-
-    def __init__(self, table: _Table, record: Record[Any]) -> None:
-        self.table = table
-        self.record = record
-
-    def __enter__(self) -> None:
-        created = _created_ms(self.record)
-        if created is not None:
-            self.table.ages.append(max(time.time() * 1000 - created, 0.0))
-
-    def __exit__(self, kind: object, error: object, traceback: object) -> None:
-        if kind is None:
-            self.table.processed += 1
-        else:
-            self.table.failed += 1
+_NUMBERS = (int, float)
 
 
 def _created_ms(record: Record[Any]) -> float | None:
     """When the change was made, in ms since the epoch; None when the record does not say."""
     change = record.dynamodb
     stamp = change.get("ApproximateCreationDateTime")
-    if stamp.__class__ in (int, float) and "ApproximateCreationDateTimePrecision" not in change:
+    if stamp.__class__ in _NUMBERS and "ApproximateCreationDateTimePrecision" not in change:
         return float(stamp) * 1000  # DynamoDB Streams: seconds
     try:
         created = record.approximate_creation_time  # Kinesis: ms or µs, as the record says
