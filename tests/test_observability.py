@@ -531,3 +531,80 @@ class TestTracing:
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         ).stdout
         assert output.strip() == "[]"
+
+
+# --- the docs page ---------------------------------------------------------------------------
+
+
+class TestDocsPage:
+    def test_middleware_example(self, load_example: Any, caplog: pytest.LogCaptureFixture) -> None:
+        """The hand-written middleware time each record and skip test items."""
+        example = load_example("observability_middleware")
+        caplog.set_level(logging.INFO, logger="orders")
+        records = [testing.insert({"pk": "order#1"}), testing.insert({"pk": "test#2"})]
+        assert example.app.handler(testing.event(*records), None) == {"batchItemFailures": []}
+        messages = [entry.getMessage() for entry in caplog.records]
+        assert messages[0] == "saving order#1"
+        assert [message.split(" took ")[0] for message in messages[1:]] == [
+            records[0]["eventID"],
+            records[1]["eventID"],
+        ]
+
+    def test_app_example(
+        self,
+        load_example: Any,
+        log_lines: list[dict[str, Any]],
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """The three extensions together: log keys, one EMF line, the failure counted."""
+        example = load_example("observability_app")
+        records = [
+            testing.modify({"pk": "1", "status": "NEW"}, {"pk": "1", "status": "PAID"}),
+            testing.modify({"pk": "2", "status": "PAID"}, {"pk": "2", "status": "LOST"}),
+        ]
+        response = example.handler(testing.event(*records), None)
+        failed = records[1]["dynamodb"]["SequenceNumber"]
+        assert response == {"batchItemFailures": [{"itemIdentifier": failed}]}
+        assert [line["route"] for line in log_lines[:2]] == ["status_changed"] * 2
+        assert log_lines[0]["event_id"] == records[0]["eventID"]
+        (document,) = documents(capsys.readouterr().out)
+        assert (document["RecordsProcessed"], document["RecordsFailed"]) == (1, 1)
+        assert document["Service"] == "orders"
+
+    def test_powertools_example(
+        self, load_example: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Powertools' Logger gets the record's keys; its Metrics count what ran."""
+        example = load_example("observability_powertools")
+        record = testing.insert({"pk": "a"})
+        assert example.handler(testing.event(record), None) == {"batchItemFailures": []}
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        saving = next(line for line in lines if line.get("message") == "saving")
+        assert (saving["event_id"], saving["pk"]) == (record["eventID"], "a")
+        metric = next(line for line in lines if "_aws" in line)
+        assert metric["RecordsProcessed"] in (1, [1.0], 1.0)
+
+        # A failed record is logged with its exception and counted, then reported. (One test:
+        # Powertools' Logger keeps the stdout it found first, this test's.)
+        record = testing.insert({"pk": "a"})
+        record["dynamodb"]["Keys"] = {"pk": {"X": "?"}}
+        response = example.handler(testing.event(record), None)
+        failed = record["dynamodb"]["SequenceNumber"]
+        assert response == {"batchItemFailures": [{"itemIdentifier": failed}]}
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert any(line.get("message") == "record failed" for line in lines)
+        metric = next(line for line in lines if "_aws" in line)
+        assert metric["RecordsFailed"] in (1, [1.0], 1.0)
+
+    def test_extension_example(self, load_example: Any, capsys: pytest.CaptureFixture[str]) -> None:
+        """The hand-written extension names the slow record and counts the unmatched."""
+        example = load_example("observability_extension")
+        slow = testing.insert({"pk": "slow"})
+        example.app.handler(
+            testing.event(testing.insert({"pk": "fast"}), slow, testing.remove({"pk": "x"})),
+            None,
+        )
+        lines = capsys.readouterr().out.splitlines()
+        assert len(lines) == 2
+        assert lines[0].startswith(f"slow: {slow['eventID']} took ")
+        assert lines[1] == "3 records, 1 unmatched"
