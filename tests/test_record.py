@@ -566,3 +566,31 @@ class TestOtherMappings:
         app.handler({"Records": [MappingProxyType(raw)]}, None)
 
         assert seen == [{"pk": "a"}]
+
+
+class TestTypedRecordsEverywhere:
+    @pytest.mark.parametrize("source", ["streams", "kinesis", "pipes"])
+    @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+    def test_every_source_and_loop_delivers_typed_records(
+        self, source: str, asynchronous: bool
+    ) -> None:
+        """Streams, Kinesis and Pipes, sync and async loops: Insert, Modify, Remove."""
+        from ddbstream.testing import event, insert, kinesis_event, modify, pipes_event, remove
+
+        app = App()
+        seen: list[type[Record]] = []
+        if asynchronous:
+
+            async def collect(record: Record) -> None:
+                seen.append(type(record))
+
+            app.on("INSERT", "MODIFY", "REMOVE")(collect)
+        else:
+            app.on("INSERT", "MODIFY", "REMOVE")(lambda record: seen.append(type(record)))
+        item = {"pk": "a", "n": 1}
+        records = (insert(item), modify(item, {**item, "n": 2}), remove(item))
+        wrap = {"streams": event, "kinesis": kinesis_event, "pipes": pipes_event}[source]
+
+        app.handler(wrap(*records), None)
+
+        assert seen == [Insert, Modify, Remove]
