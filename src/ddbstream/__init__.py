@@ -20,7 +20,7 @@ from ._record import Diff, Insert, Modify, Record, Remove
 from ._routing import Route, Router
 from ._sources import Window
 from .conditions import Attr
-from .errors import DdbStreamError
+from .errors import DdbStreamError, RecordsFailed
 
 __all__ = [
     "App",
@@ -33,6 +33,7 @@ __all__ = [
     "Modify",
     "Outcome",
     "Record",
+    "RecordsFailed",
     "Remove",
     "Route",
     "Router",

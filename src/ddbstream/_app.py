@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 from ._batch import add_note, clock, log_raised, log_reported, run_awaitable, run_batch
+from ._bulk import Ending, Gathered
 from ._codec import Decoder
 from ._extensions import (
     Extension,
@@ -18,6 +19,7 @@ from ._extensions import (
 )
 from ._record import EVENT_NAMES
 from ._routing import Dispatch, Route, Router
+from ._scope import SINKS
 from ._signatures import is_coroutine_function
 from ._sources import PIPES_IDENTIFIERS, read_event
 from ._typing import overload
@@ -118,6 +120,7 @@ class App(Router):
         self._window_end_hooks: list[Callable[[Window], object]] = []
         self._wrappers: list[Middleware | Extension] = []  # middleware and extensions, in order
         self._invocation_hooks: tuple[Callable[[Invocation], Any], ...] = ()
+        self._batch_routes: tuple[Route, ...] = ()
         self._dispatch: Dispatch | None = None  # made by the first event
         # The invocation in progress, per thread and asyncio task: an attribute would mix up
         # the windows of invocations running at once.
@@ -382,7 +385,10 @@ class App(Router):
         batch = read_event(event, self.pipes_identifier)
         window = batch.window
         state = Invocation(window, context, event, len(batch.records))
+        sinks: list[Any] = []
+        state.gathered = Gathered(sinks)
         invocation.set(state)
+        sinks_token = SINKS.set(sinks)
         try:
             if self._invocation_hooks:
                 outcome = around_invocation(
@@ -398,10 +404,59 @@ class App(Router):
             if window is not None and window.is_final and not outcome.failures:
                 self._end_window(window)
         finally:
+            SINKS.reset(sinks_token)
             state.context = None  # the window stays readable after it
         return outcome
 
     def _run_batch(
+        self,
+        batch: Batch,
+        dispatch: Dispatch,
+        context: Any,
+        report_failures: bool,
+        raise_failures: bool,
+    ) -> Outcome:
+        gathered: Gathered = self._invocation.get(_IDLE).gathered
+        try:
+            outcome = self._loop(batch, dispatch, context, report_failures, raise_failures)
+        except Exception:
+            if gathered:
+                self._ending(batch, gathered, context).abandon()
+            raise
+        if gathered:
+            ending = self._ending(batch, gathered, context)
+            outcome = ending.run(outcome, self._batch_routes, raise_failures=raise_failures)
+        return outcome
+
+    def _ending(self, batch: Batch, gathered: Gathered, context: Any) -> Ending:
+        return Ending(
+            batch,
+            gathered,
+            ledger=self._ledger,
+            call=self._call_batch,
+            remaining_ms=clock(context),
+            min_remaining_ms=self.min_remaining_ms,
+        )
+
+    def _call_batch(self, route: Route, records: list[Record]) -> object:
+        handler: Any = route.handler
+        if route.takes_context:
+            return handler(records, self.context)
+        return handler(records)
+
+    def _collect(self, route: Route, record: Record) -> None:
+        """A batch route's share of a record: kept for the end of the invocation."""
+        state = self._invocation.get(_IDLE)
+        owner = None
+        if self._idempotency_of(route):
+            assert self._ledger is not None  # checked when the app started
+            owner = self._ledger.begin(route.stable_name, record, self._remaining_ms())
+            if owner is None:
+                state.duplicates += 1  # the ledger has it done: not in the list
+                return
+        state.gathered.add(route, record, owner)
+
+    def _loop(
         self,
         batch: Batch,
         dispatch: Dispatch,
@@ -450,6 +505,7 @@ class App(Router):
             on_unmatched=self._count_unmatched if wrappers else None,
             settle=run_awaitable,
             is_async=is_async,
+            collect=self._collect,
         )
 
     def _count_unmatched(self, record: Record) -> None:
@@ -538,6 +594,7 @@ class App(Router):
         self._check_idempotency()
         self._freeze(f"{type(self).__name__}.handler")
         self._invocation_hooks = invocation_hooks(self._wrappers)
+        self._batch_routes = tuple(route for route in self.routes if route.batch is not None)
         dispatch = self._dispatch = self._make_dispatch()
         return dispatch
 

@@ -203,13 +203,13 @@ class _Run:
             if raise_failures:
                 raise self.errors[first]
             failed = self.batch.failures(first, first + 1)
-            return Outcome(self.done, failed, error, self.records.get(first))
+            return Outcome(self.done, failed, error, self.records.get(first), first)
         # Out of time before record `first` started: it and every record after it go back.
         if raise_failures:
             raise out_of_time(
                 self.min_remaining_ms, first, len(self.raws), self._identifier(first)
             ) from error
-        return Outcome(self.done, self.batch.failures(first), error)
+        return Outcome(self.done, self.batch.failures(first), error, None, first)
 
 
 async def _process(record: Record, run: _Run) -> None:

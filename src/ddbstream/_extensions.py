@@ -69,6 +69,7 @@ class Invocation:
         "context",
         "duplicates",
         "event",
+        "gathered",
         "outcome",
         "size",
         "unmatched",
@@ -90,6 +91,7 @@ class Invocation:
         self.duplicates = 0
         self.unmatched = 0
         self._handled: set[int] = set()
+        self.gathered: Any = None  # the batch routes' records and the sinks used (_bulk)
 
     @property
     def handled(self) -> int:
