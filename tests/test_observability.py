@@ -576,6 +576,11 @@ class TestDocsPage:
     ) -> None:
         """Powertools' Logger gets the record's keys; its Metrics count what ran."""
         example = load_example("observability_powertools")
+        # Powertools reuses the logging.Logger of an earlier run of the example (another
+        # test's), whose handler holds that test's stdout: point it at this one's.
+        for handler in logging.getLogger("order-events").handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.stream = sys.stdout  # not setStream: it flushes the closed one
         record = testing.insert({"pk": "a"})
         assert example.handler(testing.event(record), None) == {"batchItemFailures": []}
         lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
