@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,6 +24,7 @@ from ddbstream import (
     Modify,
     Outcome,
     Record,
+    RecordsFailed,
     Remove,
     Route,
     Router,
@@ -254,3 +255,30 @@ class Audit(Extension):
 
 
 assert_type(app.use(Audit()), Audit)
+
+
+# --- batch routes (#15) ----------------------------------------------------------------------
+
+
+def bulk_orders(records: list[Modify[Order]]) -> None:
+    assert_type(records[0].new.total, Decimal)
+
+
+def bulk_any(records: Sequence[Record], context: LambdaContext) -> int:
+    return len(records)  # Sequence[Record] takes the list of any batch route
+
+
+def bulk_inserts(records: list[Insert]) -> None:
+    assert_type(records[0].old, None)
+
+
+assert_type(
+    app.on_batch("MODIFY", model=Order, size=100)(bulk_orders),
+    Callable[[list[Modify[Order]]], None],
+)
+assert_type(
+    app.on_batch("INSERT", "MODIFY", where={"type": "ORDER"})(bulk_any),
+    Callable[[list[Record], Any], int],
+)
+assert_type(router.on_batch("INSERT")(bulk_inserts), Callable[[list[Insert]], None])
+assert_type(RecordsFailed([Record()]).records, list[object])
