@@ -819,3 +819,74 @@ class TestAppFlushes:
             ]
         }
         assert sorted(json.loads(body)["pk"] for body in target.bodies()) == ["k0", "k1", "k2"]
+
+
+class TestBulkPage:
+    """docs/bulk.md's example: BatchWriteItem from on_batch, against moto's server."""
+
+    @pytest.fixture
+    def target(self, dynamodb: Any, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+        name = f"search-{uuid.uuid4().hex[:8]}"
+        dynamodb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_endpoint)
+        monkeypatch.setenv("SEARCH_TABLE", name)
+        return name
+
+    def event(self) -> dict[str, Any]:
+        from ddbstream.testing import event, remove
+
+        orders = [
+            insert({"pk": f"o#{index}", "type": "ORDER", "status": "NEW", "total": Decimal("9.50")})
+            for index in range(30)
+        ]
+        return event(
+            *orders,
+            insert({"pk": "u#1", "type": "USER"}),
+            remove({"pk": "o#0", "type": "ORDER"}),
+        )
+
+    def test_copies_in_requests_of_25(
+        self, target: str, dynamodb: Any, load_example: LoadExample
+    ) -> None:
+        """30 orders in two requests, the user left out, the removed order deleted."""
+        example = load_example("bulk_app")
+        calls: list[int] = []
+        real = example.dynamodb.batch_write_item
+
+        def counting(**request: Any) -> Any:
+            calls.append(len(request["RequestItems"][target]))
+            return real(**request)
+
+        example.dynamodb.batch_write_item = counting
+        assert example.handler(self.event(), None) == {"batchItemFailures": []}
+        assert calls == [25, 5, 1]
+        items = dynamodb.scan(TableName=target)["Items"]
+        assert sorted(item["pk"]["S"] for item in items) == sorted(f"o#{i}" for i in range(1, 30))
+        one = next(item for item in items if item["pk"]["S"] == "o#7")
+        assert json.loads(one["document"]["S"], parse_float=Decimal)["total"] == Decimal("9.5")
+
+    def test_unprocessed_items_are_the_failure_point(
+        self, target: str, load_example: LoadExample
+    ) -> None:
+        """Items BatchWriteItem did not write fail their records; the earliest is reported."""
+        example = load_example("bulk_app")
+        real = example.dynamodb.batch_write_item
+
+        def partial(**request: Any) -> Any:
+            requests = request["RequestItems"][target]
+            response = real(RequestItems={target: requests[:20]})
+            return {**response, "UnprocessedItems": {target: requests[20:]}}
+
+        example.dynamodb.batch_write_item = partial
+        event = self.event()
+        response = example.handler(event, None)
+        assert response == {
+            "batchItemFailures": [
+                {"itemIdentifier": event["Records"][20]["dynamodb"]["SequenceNumber"]}
+            ]
+        }
