@@ -562,3 +562,18 @@ class TestRegistration:
         assert (
             repr(Middleware(around)) == "Middleware('TestRegistration.test_repr.<locals>.around')"
         )
+
+
+def test_one_suppressing_record_hook_in_a_sync_app() -> None:
+    """A lone record hook (a layer of its own) that swallows the error handles the record."""
+    from contextlib import suppress
+
+    app = App(report_batch_item_failures=True)
+
+    class Forgive(Extension):
+        def record(self, record: Record) -> Any:
+            return suppress(ValueError)
+
+    app.use(Forgive())
+    app.on_insert(lambda record: int("x"))
+    assert app.handler(three(), None) == {"batchItemFailures": []}
