@@ -147,6 +147,68 @@ def ddbstream_contender(sink: Sink, *, report: bool = False) -> Runner:
     return lambda event: handler(event, None)
 
 
+def observability_contender(sink: Sink) -> Runner:
+    """The ddbstream contender with ``LogContext()`` and ``EMFMetrics()`` in use.
+
+    The EMF lines go to ``os.devnull`` (written, as Lambda's stdout would be, not kept).
+    """
+    from ddbstream.observability import EMFMetrics, LogContext
+
+    app = ddbstream.App()
+    app.use(EMFMetrics("Benchmark"))
+    app.use(LogContext())
+
+    @app.on_insert
+    def on_insert(record: ddbstream.Record) -> None:
+        sink("INSERT", record.new, record.old)
+
+    @app.on_modify
+    def on_modify(record: ddbstream.Record) -> None:
+        sink("MODIFY", record.new, record.old)
+
+    @app.on_remove
+    def on_remove(record: ddbstream.Record) -> None:
+        sink("REMOVE", record.new, record.old)
+
+    handler = app.handler
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - open for the process's life
+
+    def run(event: dict[str, Any]) -> None:
+        stdout, sys.stdout = sys.stdout, devnull
+        try:
+            handler(event, None)
+        finally:
+            sys.stdout = stdout
+
+    return run
+
+
+def observability(count: int, options: argparse.Namespace) -> None:
+    """LogContext and EMFMetrics on, against the minimal converter and the plain app."""
+    event = make_event(count, seed=options.seed)
+    factories: dict[str, Callable[[Sink], Runner]] = {
+        "minimal": minimal_contender,
+        "ddbstream": ddbstream_contender,
+        "ddbstream + LogContext + EMFMetrics": observability_contender,
+    }
+    check(event, factories)
+    runners = {name: factory(_ignore) for name, factory in factories.items()}
+    rounds = _rounds("typical", count, options.quick, options.rounds)
+    medians = time_interleaved(runners, event, rounds, options.clock)
+    floor = medians["minimal"]
+    print(f"\n## Observability: LogContext and EMFMetrics on, {count:,} typical records\n")
+    rows = [
+        [
+            name,
+            f"{seconds * 1000:.2f}",
+            f"{seconds / count * 1e6:.2f}",
+            f"{seconds / floor:.2f}x",
+        ]
+        for name, seconds in medians.items()
+    ]
+    print_table(["contender", "median ms", "µs/record", "vs minimal"], rows)
+
+
 def reporting_contender(sink: Sink) -> Runner:
     """The ddbstream contender with ``report_batch_item_failures=True``."""
     return ddbstream_contender(sink, report=True)
@@ -814,8 +876,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--only",
-        default="full,selective,models,memory,imports",
-        help="comma-separated parts: full,selective,models,memory,imports",
+        default="full,selective,models,observability,memory,imports",
+        help="comma-separated parts: full,selective,models,observability,memory,imports",
     )
     options = parser.parse_args(argv)
     cases = _cases(options.shapes, options.counts, options.quick)
@@ -833,6 +895,8 @@ def main(argv: list[str] | None = None) -> None:
         selective(100 if options.quick else 1000, options)
     if "models" in parts:
         typed_items(100 if options.quick else 1000, options)
+    if "observability" in parts:
+        observability(100 if options.quick else 1000, options)
     if "memory" in parts:
         memory(1000 if options.quick else 10_000, options.seed)
     if "imports" in parts:

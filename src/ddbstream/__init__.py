@@ -15,21 +15,25 @@ from . import conditions, errors
 from ._app import App
 from ._batch import Outcome
 from ._codec import deserialize, deserialize_image
+from ._extensions import Extension, Invocation
 from ._record import Diff, Insert, Modify, Record, Remove
 from ._routing import Route, Router
 from ._sources import Window
 from .conditions import Attr
-from .errors import DdbStreamError
+from .errors import DdbStreamError, RecordsFailed
 
 __all__ = [
     "App",
     "Attr",
     "DdbStreamError",
     "Diff",
+    "Extension",
     "Insert",
+    "Invocation",
     "Modify",
     "Outcome",
     "Record",
+    "RecordsFailed",
     "Remove",
     "Route",
     "Router",

@@ -5,9 +5,21 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 from ._batch import add_note, clock, log_raised, log_reported, run_awaitable, run_batch
+from ._bulk import Ending, Gathered
 from ._codec import Decoder
+from ._extensions import (
+    Extension,
+    Invocation,
+    Middleware,
+    around_invocation,
+    invocation_hooks,
+    record_chain,
+    route_hooks,
+    route_wrapper,
+)
 from ._record import EVENT_NAMES
 from ._routing import Dispatch, Route, Router
+from ._scope import SINKS
 from ._signatures import is_coroutine_function
 from ._sources import PIPES_IDENTIFIERS, read_event
 from ._typing import overload
@@ -21,7 +33,7 @@ if TYPE_CHECKING:
     from ._batch import Outcome
     from ._record import Record
     from ._routing import Call
-    from ._sources import Window
+    from ._sources import Batch, Window
     from ._typing import NumberParser
     from .idempotency import Ledger
     from .types import BatchResponse, Idempotent, LambdaContext
@@ -30,6 +42,8 @@ if TYPE_CHECKING:
     ErrorHook: TypeAlias = "Callable[[Record[Any], Exception], object]"
     ErrorHookT = TypeVar("ErrorHookT", bound=ErrorHook)
     WindowHookT = TypeVar("WindowHookT", bound="Callable[[Window], object]")
+    MiddlewareT = TypeVar("MiddlewareT", bound="Callable[[Record[Any], Any], object]")
+    ExtensionT = TypeVar("ExtensionT", bound=Extension)
     Trace: TypeAlias = "Callable[[Record[Any], str | None], None]"
 
 __all__ = ["App"]
@@ -104,10 +118,13 @@ class App(Router):
         self._error_hooks: list[tuple[type[Exception], ErrorHook]] = []
         self._fallbacks: list[Route] = []
         self._window_end_hooks: list[Callable[[Window], object]] = []
+        self._wrappers: list[Middleware | Extension] = []  # middleware and extensions, in order
+        self._invocation_hooks: tuple[Callable[[Invocation], Any], ...] = ()
+        self._batch_routes: tuple[Route, ...] = ()
         self._dispatch: Dispatch | None = None  # made by the first event
         # The invocation in progress, per thread and asyncio task: an attribute would mix up
         # the windows of invocations running at once.
-        self._invocation: ContextVar[_Invocation] = ContextVar("ddbstream_invocation")
+        self._invocation: ContextVar[Invocation] = ContextVar("ddbstream_invocation")
         # A plain function, not a bound method: `handler = app.handler` is what Lambda calls,
         # and anything that inspects a Lambda handler sees (event, context).
         self.handler: Callable[[Any, Any], BatchResponse] = self._make_handler()
@@ -182,6 +199,41 @@ class App(Router):
         self._ensure_open("on_unmatched")
         self._fallbacks.append(Route(func, events=EVENT_NAMES))
         return func
+
+    def middleware(self, func: MiddlewareT, /) -> MiddlewareT:
+        """Register a middleware: ``func(record, call_next)`` runs around each record's routes.
+
+        ``call_next(record)`` runs the record's routes (their filters, handlers and error
+        hooks); code before it runs before them, code after it once they are done. The first
+        middleware registered is the outermost. Raising fails the record; catching the
+        exception ``call_next`` raised marks the record handled (the batch goes on). The
+        exception reaches the middleware only when no error hook handled it.
+
+        In an app with ``async def`` handlers (or any ``async def`` middleware, which makes
+        the app run as an async one) every middleware is an ``async def`` that awaits
+        ``call_next(record)``.
+        """
+        self._ensure_open("middleware")
+        self._wrappers.append(Middleware(func))
+        return func
+
+    def use(self, extension: ExtensionT, /) -> ExtensionT:
+        """Register a ready-made :class:`~ddbstream.Extension` (see ``ddbstream.observability``).
+
+        It wraps invocations, records and routes as its hooks say; it takes its place among
+        the middleware in registration order (the first registered is the outermost), so
+        register extensions that count outcomes first.
+        """
+        self._ensure_open("use")
+        if not isinstance(extension, Extension):
+            raise SetupError(
+                f"app.use() takes an extension (a ddbstream.Extension), got {extension!r}; "
+                "register a function (record, call_next) with @app.middleware instead."
+            )
+        if extension in self._wrappers:
+            raise SetupError(f"{extension!r} is already in use; it would wrap records twice.")
+        self._wrappers.append(extension)
+        return extension
 
     @property
     def ledger(self) -> Ledger:
@@ -329,44 +381,118 @@ class App(Router):
             dispatch = self._make_dispatch(trace)
         invocation = self._invocation
         # Not the last invocation's window, should this event be unreadable.
-        invocation.set(_Invocation(None, None))
+        invocation.set(_IDLE)
         batch = read_event(event, self.pipes_identifier)
         window = batch.window
-        state = _Invocation(window, context)
+        state = Invocation(window, context, event, len(batch.records))
+        sinks: list[Any] = []
+        state.gathered = Gathered(sinks)
         invocation.set(state)
+        sinks_token = SINKS.set(sinks)
         try:
-            if dispatch.has_async:
-                from ._concurrency import run_batch_async  # asyncio costs a cold start
-
-                outcome = run_batch_async(
-                    batch,
-                    self._decoder,
-                    dispatch,
-                    report_failures=report_failures,
-                    raise_failures=raise_failures,
-                    context=context,
-                    min_remaining_ms=self.min_remaining_ms,
-                    max_concurrency=self.max_concurrency,
+            if self._invocation_hooks:
+                outcome = around_invocation(
+                    self._invocation_hooks,
+                    state,
+                    lambda: self._run_batch(
+                        batch, dispatch, context, report_failures, raise_failures
+                    ),
                 )
             else:
-                outcome = run_batch(
-                    batch,
-                    self._decoder,
-                    dispatch,
-                    report_failures=report_failures,
-                    raise_failures=raise_failures,
-                    context=context,
-                    min_remaining_ms=self.min_remaining_ms,
-                )
+                outcome = self._run_batch(batch, dispatch, context, report_failures, raise_failures)
             outcome.duplicates = state.duplicates
             if window is not None and window.is_final and not outcome.failures:
                 self._end_window(window)
         finally:
-            invocation.set(_Invocation(window, None))  # the window stays readable after it
+            SINKS.reset(sinks_token)
+            state.context = None  # the window stays readable after it
         return outcome
+
+    def _run_batch(
+        self,
+        batch: Batch,
+        dispatch: Dispatch,
+        context: Any,
+        report_failures: bool,
+        raise_failures: bool,
+    ) -> Outcome:
+        gathered: Gathered = self._invocation.get(_IDLE).gathered
+        try:
+            outcome = self._loop(batch, dispatch, context, report_failures, raise_failures)
+        except Exception:
+            if gathered:
+                self._ending(batch, gathered, context).abandon()
+            raise
+        if gathered:
+            ending = self._ending(batch, gathered, context)
+            outcome = ending.run(outcome, self._batch_routes, raise_failures=raise_failures)
+        return outcome
+
+    def _ending(self, batch: Batch, gathered: Gathered, context: Any) -> Ending:
+        return Ending(
+            batch,
+            gathered,
+            ledger=self._ledger,
+            call=self._call_batch,
+            remaining_ms=clock(context),
+            min_remaining_ms=self.min_remaining_ms,
+        )
+
+    def _call_batch(self, route: Route, records: list[Record]) -> object:
+        handler: Any = route.handler
+        if route.takes_context:
+            return handler(records, self.context)
+        return handler(records)
+
+    def _collect(self, route: Route, record: Record) -> None:
+        """A batch route's share of a record: kept for the end of the invocation."""
+        state = self._invocation.get(_IDLE)
+        owner = None
+        if self._idempotency_of(route):
+            assert self._ledger is not None  # checked when the app started
+            owner = self._ledger.begin(route.stable_name, record, self._remaining_ms())
+            if owner is None:
+                state.duplicates += 1  # the ledger has it done: not in the list
+                return
+        state.gathered.add(route, record, owner)
+
+    def _loop(
+        self,
+        batch: Batch,
+        dispatch: Dispatch,
+        context: Any,
+        report_failures: bool,
+        raise_failures: bool,
+    ) -> Outcome:
+        if dispatch.has_async:
+            from ._concurrency import run_batch_async  # asyncio costs a cold start
+
+            return run_batch_async(
+                batch,
+                self._decoder,
+                dispatch,
+                report_failures=report_failures,
+                raise_failures=raise_failures,
+                context=context,
+                min_remaining_ms=self.min_remaining_ms,
+                max_concurrency=self.max_concurrency,
+            )
+        return run_batch(
+            batch,
+            self._decoder,
+            dispatch,
+            report_failures=report_failures,
+            raise_failures=raise_failures,
+            context=context,
+            min_remaining_ms=self.min_remaining_ms,
+        )
 
     def _make_dispatch(self, trace: Trace | None = None) -> Dispatch:
         """How the batch loop finds a record's handlers; *trace* sees records and routes."""
+        wrappers = self._wrappers
+        is_async = any(route.is_async for route in (*self.routes, *self._fallbacks)) or any(
+            isinstance(entry, Middleware) and entry.is_async for entry in wrappers
+        )
         return Dispatch(
             self.routes,
             self._fallbacks,
@@ -374,7 +500,16 @@ class App(Router):
             context=lambda: self._invocation.get(_IDLE).context,
             trace=trace,
             guard=None if self._ledger is None else self._guard,
+            wrap=route_wrapper(route_hooks(wrappers)),
+            chain=record_chain(wrappers, is_async=is_async),
+            on_unmatched=self._count_unmatched if wrappers else None,
+            settle=run_awaitable,
+            is_async=is_async,
+            collect=self._collect,
         )
+
+    def _count_unmatched(self, record: Record) -> None:
+        self._invocation.get(_IDLE).unmatched += 1
 
     # --- the ledger -----------------------------------------------------------------------
 
@@ -451,12 +586,15 @@ class App(Router):
         for exception, hook in self._error_hooks:
             if isinstance(error, exception):
                 hook(record, error)
+                self._invocation.get(_IDLE).count_handled(record)
                 return
         raise error
 
     def _start(self) -> Dispatch:
         self._check_idempotency()
         self._freeze(f"{type(self).__name__}.handler")
+        self._invocation_hooks = invocation_hooks(self._wrappers)
+        self._batch_routes = tuple(route for route in self.routes if route.batch is not None)
         dispatch = self._dispatch = self._make_dispatch()
         return dispatch
 
@@ -468,16 +606,5 @@ class App(Router):
         return f"<{type(self).__name__} with {len(self.routes)} routes>"
 
 
-class _Invocation:
-    """What belongs to one invocation: its window, its context, the routes the ledger skipped."""
-
-    __slots__ = ("context", "duplicates", "window")
-
-    def __init__(self, window: Window | None, context: LambdaContext | None) -> None:
-        self.window = window
-        self.context = context
-        self.duplicates = 0
-
-
-_IDLE = _Invocation(None, None)
+_IDLE = Invocation(None, None)
 """What ``app.window`` and ``app.context`` read outside any invocation (never changed)."""

@@ -51,6 +51,8 @@ class Outcome:
         ran: with tracing on, ``(record, route name)`` for every handler started, in order.
         duplicates: how many route calls the ledger skipped, their record having run them
             before (``idempotent=`` routes).
+        stop: the index of the first record not done (the failure point), or the batch's
+            size when every record was.
     """
 
     __slots__ = (
@@ -62,6 +64,7 @@ class Outcome:
         "processed",
         "ran",
         "records",
+        "stop",
     )
 
     def __init__(
@@ -70,8 +73,10 @@ class Outcome:
         failures: list[BatchItemFailure],
         error: BaseException | None,
         failed_record: Record | None = None,
+        stop: int | None = None,
     ) -> None:
         self.processed = processed
+        self.stop = processed if stop is None else stop
         self.failures = failures
         self.error = error
         self.failed_record = failed_record

@@ -113,6 +113,11 @@ class _Run:
         self.spawned: dict[int, list[asyncio.Task[Any]]] = {}  # tasks handlers started
         self.loop: asyncio.AbstractEventLoop | None = None
         self.main: asyncio.Task[Any] | None = None  # the invocation's own task
+        # A record's routes, inside the middleware when there is some.
+        self.process: Any = self._routes if dispatch.chain is None else dispatch.chain(self._routes)
+
+    def _routes(self, record: Record) -> Any:
+        return _process(record, self)
 
     def _task_factory(
         self, loop: asyncio.AbstractEventLoop, coroutine: Any, **options: Any
@@ -164,7 +169,7 @@ class _Run:
             try:
                 record = self.source.record(raw, self.decoder)
                 self.records[index] = record
-                await _process(record, self)
+                await self.process(record)
                 left = [task for task in self.spawned.pop(index, ()) if not task.done()]
                 if left:
                     raise tasks_left_running(left)
@@ -198,13 +203,13 @@ class _Run:
             if raise_failures:
                 raise self.errors[first]
             failed = self.batch.failures(first, first + 1)
-            return Outcome(self.done, failed, error, self.records.get(first))
+            return Outcome(self.done, failed, error, self.records.get(first), first)
         # Out of time before record `first` started: it and every record after it go back.
         if raise_failures:
             raise out_of_time(
                 self.min_remaining_ms, first, len(self.raws), self._identifier(first)
             ) from error
-        return Outcome(self.done, self.batch.failures(first), error)
+        return Outcome(self.done, self.batch.failures(first), error, None, first)
 
 
 async def _process(record: Record, run: _Run) -> None:

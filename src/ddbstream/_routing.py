@@ -19,7 +19,7 @@ from .errors import SetupError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-    from typing import Any, Protocol, TypeAlias, TypeVar
+    from typing import Any, Literal, Protocol, TypeAlias, TypeVar
 
     from ._record import Insert, Modify, Record, Remove
     from .types import Handler, Idempotent, Names, Where
@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     """Gives the routes worth testing for a record: fewer than all, by an index."""
     Guard: TypeAlias = "Callable[[Route, Call], Call]"
     """Wraps an idempotent route's call in the ledger (the app makes it)."""
+    Wrap: TypeAlias = "Callable[[Call, str, bool], Call]"
+    """Wraps a route's call in the extensions' route hooks: ``(call, name, is_async)``."""
+    Chain: TypeAlias = "Callable[[Call], Call]"
+    """Wraps the function that runs a record's routes in the middleware."""
     ModelOf: TypeAlias = "type[M] | Callable[[dict[str, Any]], M]"
     """What ``model=`` takes: a class (dataclass, TypedDict, pydantic, msgspec, attrs) or a
     function of the item's dict; the handler's record holds ``M``."""
@@ -49,6 +53,22 @@ if TYPE_CHECKING:
         def __call__(self, func: Callable[[RecordT], R], /) -> Callable[[RecordT], R]: ...
         @overload
         def __call__(self, func: Callable[[RecordT, Any], R], /) -> Callable[[RecordT, Any], R]: ...
+
+    class BatchRegistrar(Protocol[RecordT]):
+        """What ``@router.on_batch(...)`` returns: registers a batch handler, returns it as is.
+
+        The handler takes the list of records (``list[Modify]`` for ``on_batch("MODIFY")``)
+        or the list and the Lambda context.
+        """
+
+        @overload
+        def __call__(
+            self, func: Callable[[list[RecordT]], R], /
+        ) -> Callable[[list[RecordT]], R]: ...
+        @overload
+        def __call__(
+            self, func: Callable[[list[RecordT], Any], R], /
+        ) -> Callable[[list[RecordT], Any], R]: ...
 
 
 __all__ = ["Dispatch", "Route", "Router"]
@@ -71,9 +91,12 @@ class Route:
             handler's ``module:qualname``, which stays the same across deployments.
         model: the :class:`~ddbstream._models.Model` its handler's images become, or None
             for dicts.
+        batch: for an ``on_batch`` route, the most records one call gets (0: all of the
+            invocation's); None for a route called per record.
     """
 
     __slots__ = (
+        "batch",
         "events",
         "filters",
         "handler",
@@ -99,17 +122,24 @@ class Route:
         table: Names | None = None,
         ttl: bool | None = None,
         idempotent: Idempotent = None,
+        batch: int | None = None,
     ) -> None:
         """Check everything a route can be checked for now; raise SetupError naming it."""
         if not callable(handler):
             raise SetupError(f"a handler must be callable, got {handler!r}")
         self.handler = handler
+        self.batch = batch
         self.name = name or name_of(handler)
         self.stable_name = name or f"{module_of(handler)}:{self.name}"
         if idempotent not in (None, True, False, "transaction"):
             raise SetupError(
                 f"{self._describe()}: idempotent must be True, False or 'transaction', "
                 f"got {idempotent!r}"
+            )
+        if batch is not None and idempotent == "transaction":
+            raise SetupError(
+                f"{self._describe()}: on_batch takes idempotent=True or False; 'transaction' "
+                "commits one record's mark with the handler's own writes"
             )
         self.idempotent = idempotent
         self.is_async = is_coroutine_function(handler)
@@ -147,7 +177,8 @@ class Route:
         filters = self.filters.describe()
         filters = f", {filters}" if filters else ""
         model = f", model={self.model!r}" if self.model is not None else ""
-        return f"Route(events={sorted(self.events)!r}, name={self.name!r}{filters}{model})"
+        batch = "" if self.batch is None else f", batch={self.batch or None!r}"
+        return f"Route(events={sorted(self.events)!r}, name={self.name!r}{filters}{model}{batch})"
 
 
 class Router:
@@ -439,6 +470,179 @@ class Router:
         options = {"ttl": ttl, "name": name, "idempotent": idempotent, "model": model}
         return self._registrar(events, {**filters, **options})
 
+    @overload
+    def on_batch(
+        self,
+        event: Literal["INSERT"],
+        /,
+        *,
+        size: int | None = None,
+        where: Where | None = None,
+        new: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        name: str | None = None,
+        idempotent: bool | None = None,
+        model: ModelOf[M],
+    ) -> BatchRegistrar[Insert[M]]: ...
+    @overload
+    def on_batch(
+        self,
+        event: Literal["INSERT"],
+        /,
+        *,
+        size: int | None = None,
+        where: Where | None = None,
+        new: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        name: str | None = None,
+        idempotent: bool | None = None,
+        model: None = None,
+    ) -> BatchRegistrar[Insert]: ...
+    @overload
+    def on_batch(
+        self,
+        event: Literal["MODIFY"],
+        /,
+        *,
+        size: int | None = None,
+        where: Where | None = None,
+        new: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        name: str | None = None,
+        idempotent: bool | None = None,
+        model: ModelOf[M],
+    ) -> BatchRegistrar[Modify[M]]: ...
+    @overload
+    def on_batch(
+        self,
+        event: Literal["MODIFY"],
+        /,
+        *,
+        size: int | None = None,
+        where: Where | None = None,
+        new: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        name: str | None = None,
+        idempotent: bool | None = None,
+        model: None = None,
+    ) -> BatchRegistrar[Modify]: ...
+    @overload
+    def on_batch(
+        self,
+        event: Literal["REMOVE"],
+        /,
+        *,
+        size: int | None = None,
+        where: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        ttl: bool | None = None,
+        name: str | None = None,
+        idempotent: bool | None = None,
+        model: ModelOf[M],
+    ) -> BatchRegistrar[Remove[M]]: ...
+    @overload
+    def on_batch(
+        self,
+        event: Literal["REMOVE"],
+        /,
+        *,
+        size: int | None = None,
+        where: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        ttl: bool | None = None,
+        name: str | None = None,
+        idempotent: bool | None = None,
+        model: None = None,
+    ) -> BatchRegistrar[Remove]: ...
+    @overload
+    def on_batch(
+        self,
+        *events: str,
+        size: int | None = None,
+        where: Where | None = None,
+        new: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        ttl: bool | None = None,
+        name: str | None = None,
+        idempotent: bool | None = None,
+        model: ModelOf[M],
+    ) -> BatchRegistrar[Record[M]]: ...
+    @overload
+    def on_batch(
+        self,
+        *events: str,
+        size: int | None = None,
+        where: Where | None = None,
+        new: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        ttl: bool | None = None,
+        name: str | None = None,
+        idempotent: bool | None = None,
+        model: None = None,
+    ) -> BatchRegistrar[Record]: ...
+
+    def on_batch(
+        self,
+        *events: str,
+        size: int | None = None,
+        where: Where | None = None,
+        new: Where | None = None,
+        old: Where | None = None,
+        changed: Names | None = None,
+        table: Names | None = None,
+        ttl: bool | None = None,
+        name: str | None = None,
+        idempotent: bool | None = None,
+        model: Any = None,
+    ) -> Any:
+        """Register a handler called with a ``list`` of the matching records, in stream order.
+
+        ``@router.on_batch("INSERT", "MODIFY", size=500, where=...)``: the filters,
+        ``name=``, ``idempotent=`` and ``model=`` are those of :meth:`on`. The handler runs
+        at the end of the invocation (after every record's own routes, and before the time
+        guard stops a batch), once with all the records that matched, or once per *size*
+        of them. It takes ``(records)`` or ``(records, context)``; it may be an ``async def``.
+
+        If it raises, its first record is the failure point; raising
+        :class:`~ddbstream.errors.RecordsFailed` names the records that failed, and the
+        earliest of them is. The records before the failure point are done; it and every
+        record after it are retried, so the routes of those records that already ran run
+        again on the retry, unless they are idempotent. See the "Bulk writes" page.
+
+        Args:
+            size: the most records one call gets; default all the invocation's.
+            idempotent: ``True`` to give the handler only records it has not completed
+                (the app's ledger marks each record of a call that returned).
+
+        Raises:
+            SetupError: a size that is not a whole number of at least 1, a filter that
+                cannot be valid, or the app already started.
+        """
+        if events and callable(events[0]):  # @app.on_batch without arguments
+            raise SetupError(
+                f"on_batch() takes event names, not the handler {name_of(events[0])!r}: write "
+                "@app.on_batch('INSERT', 'MODIFY')"
+            )
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            raise SetupError(f"on_batch(size=...) takes a whole number of at least 1: {size!r}")
+        filters = {"where": where, "new": new, "old": old, "changed": changed, "table": table}
+        options = {"ttl": ttl, "name": name, "idempotent": idempotent, "model": model}
+        return self._registrar(events or EVENT_NAMES, {**filters, **options, "batch": size or 0})
+
     def add_handler(
         self,
         func: Handler[Any],
@@ -453,10 +657,12 @@ class Router:
         name: str | None = None,
         idempotent: Idempotent = None,
         model: ModelOf[Any] | None = None,
+        batch: int | None = None,
     ) -> Route:
         """Register *func* for *events*; the ``on_*`` decorators are shortcuts for this.
 
-        *model* makes the handler's images that model (see ``on_modify``).
+        *model* makes the handler's images that model (see ``on_modify``); *batch* makes it
+        a batch route (see ``on_batch``: 0 for all the invocation's records, else the size).
 
         Raises:
             SetupError: the handler or a filter cannot be valid, or the app already started.
@@ -474,6 +680,7 @@ class Router:
             name=name,
             idempotent=idempotent,
             model=model,
+            batch=batch,
         )
         self._entries.append(route)
         self._added(route)
@@ -557,12 +764,15 @@ class Dispatch:
             event runs (when no route for it has a filter), or None when filters decide.
         on_failure: called with ``(record, error)`` when a filter or handler fails: the error
             hooks handle it and return, or it raises and the record fails.
-        has_async: whether any route or fallback is an ``async def``.
+        has_async: whether any route or fallback is an ``async def`` (or the app says it
+            runs async, for its middleware).
+        chain: with middleware (or extensions' record hooks), wraps the function that runs
+            a record's routes; the async loop applies it, the sync loop finds it in the plan.
         narrowers: event name -> a function giving the routes worth testing for a record
             (by an index of ``where=`` equalities), or None to test every route.
     """
 
-    __slots__ = ("has_async", "narrowers", "on_failure", "plan", "select")
+    __slots__ = ("chain", "has_async", "narrowers", "on_failure", "plan", "select")
 
     def __init__(
         self,
@@ -573,6 +783,12 @@ class Dispatch:
         context: Callable[[], object],
         trace: Callable[[Record[Any], str | None], None] | None = None,
         guard: Guard | None = None,
+        wrap: Wrap | None = None,
+        chain: Chain | None = None,
+        on_unmatched: Callable[[Record[Any]], None] | None = None,
+        settle: Callable[[Any], None] | None = None,
+        is_async: bool = False,
+        collect: Callable[[Route, Record[Any]], None] | None = None,
     ) -> None:
         """Index *routes* by event name.
 
@@ -586,6 +802,16 @@ class Dispatch:
                 (with the route's name): ``App.process`` lists them.
             guard: wraps each route's call (the app's ledger, for idempotent routes); it
                 returns the call unchanged for the others, which then cost nothing more.
+            wrap: wraps each route's call, inside the guard (extensions' route hooks).
+            chain: see the attribute. In a sync app, the plan then holds one call per
+                event, the chain around a function that runs the record's routes (calling
+                *on_failure* for each failed route, and *settle* for an awaitable a sync
+                handler returned); ``on_failure`` re-raises what escapes the chain.
+            on_unmatched: told of each record no route matched (before its fallbacks run).
+            settle: runs an awaitable to completion, for *chain* in a sync app.
+            is_async: run the async loop even with no async route (async middleware).
+            collect: called with ``(route, record)`` in place of a batch route's handler
+                (``on_batch``): the app gathers the records and calls the handler later.
         """
         every_route = list(routes)
         fallbacks = tuple(fallbacks)
@@ -593,7 +819,7 @@ class Dispatch:
         # hashable, and its route keeps it alive as long as this dispatch.
         models: dict[int, Model] = {}
         call_of = {
-            route: _call(route, context, trace, guard, models)
+            route: _call(route, context, trace, guard, models, wrap, collect)
             for route in (*every_route, *fallbacks)
         }
         by_event: dict[str, tuple[tuple[Route, Test, Call], ...]] = {
@@ -606,20 +832,63 @@ class Dispatch:
         }
         fallback_calls = tuple(call_of[route] for route in fallbacks)
         self.on_failure = on_failure
-        self.has_async = any(route.is_async for route in call_of)
-        # With a trace, every record goes through select(), which tells the trace about it.
+        # A batch route's handler runs after the loop: it does not make the loop async.
+        self.has_async = is_async or any(
+            route.is_async and route.batch is None for route in call_of
+        )
+        # With a trace, every record goes through select(), which tells the trace about it;
+        # with on_unmatched, so does every record of an event no route runs for.
         self.plan: dict[str, tuple[type[Record[Any]], Sequence[Call] | None]] = {
             event: (
                 RECORD_CLASSES[event],
                 None
-                if trace is not None or any(route.filters.tests for route, _, _ in found)
+                if trace is not None
+                or (on_unmatched is not None and not found)
+                or any(route.filters.tests for route, _, _ in found)
                 else tuple(call for _, _, call in found) or fallback_calls,
             )
             for event, found in by_event.items()
         }
         self.narrowers = {event: _narrower(event, found) for event, found in by_event.items()}
-        self.select = _selector(by_event, self.narrowers, fallback_calls, on_failure, trace)
+        self.select = _selector(
+            by_event, self.narrowers, fallback_calls, on_failure, trace, on_unmatched
+        )
         """The handlers to run for a record: every match's, in order, else the fallbacks'."""
+        self.chain = chain
+        if chain is not None and not self.has_async:
+            # The loop runs one call per record, the chain; it runs the routes inside.
+            assert settle is not None, "a chain in a sync app needs settle="
+            around = chain(_routes_runner(self.plan, self.select, on_failure, settle))
+            self.plan = {event: (kind, (around,)) for event, (kind, _) in self.plan.items()}
+            self.on_failure = _reraise
+
+
+def _routes_runner(
+    plan: dict[str, tuple[type[Record[Any]], Sequence[Call] | None]],
+    select: Callable[[Record[Any]], Sequence[Call]],
+    on_failure: Callable[[Record[Any], Exception], None],
+    settle: Callable[[Any], None],
+) -> Call:
+    """What ``call_next`` runs in a sync app: the batch loop's body for one record."""
+
+    def run_routes(record: Record[Any]) -> None:
+        handlers = plan[record.event_name][1]
+        if handlers is None:
+            handlers = select(record)
+        for handler in handlers:
+            try:
+                result = handler(record)
+                if result is not None and hasattr(result, "__await__"):
+                    settle(result)  # an async handler that did not look async
+            except Exception as error:
+                on_failure(record, error)
+
+    return run_routes
+
+
+def _reraise(record: Record[Any], error: Exception) -> None:
+    """The loop's on_failure behind a chain: the error hooks ran inside it already."""
+    raise error
 
 
 def _selector(
@@ -628,6 +897,7 @@ def _selector(
     fallbacks: tuple[Call, ...],
     on_failure: Callable[[Record[Any], Exception], None],
     trace: Callable[[Record[Any], str | None], None] | None,
+    on_unmatched: Callable[[Record[Any]], None] | None = None,
 ) -> Callable[[Record[Any]], Sequence[Call]]:
     """``Dispatch.select``: a closure, as it runs for every record that filters decide on."""
 
@@ -646,7 +916,11 @@ def _selector(
             except Exception as error:
                 on_failure(record, error)
                 undecided = True
-        return selected or (() if undecided else fallbacks)
+        if selected or undecided:
+            return selected
+        if on_unmatched is not None:
+            on_unmatched(record)
+        return fallbacks
 
     return select
 
@@ -680,6 +954,8 @@ def _call(
     trace: Callable[[Record[Any], str | None], None] | None,
     guard: Guard | None,
     models: dict[int, Model],
+    wrap: Wrap | None = None,
+    collect: Callable[[Route, Record[Any]], None] | None = None,
 ) -> Call:
     """*route*'s handler as the batch loop calls it: with the record alone.
 
@@ -688,7 +964,15 @@ def _call(
     so that a route the ledger skips is not listed as run.
     """
     handler: Any = route.handler
-    if route.takes_context:
+    if route.batch is not None:
+        # A batch route: the record (or its model's view) is gathered for a later call.
+        assert collect is not None, "batch routes need collect="
+
+        def handler(record: Record[Any]) -> object:
+            return collect(route, record)
+
+        guard = wrap = None  # the app's batch step runs the ledger and the hooks' handler
+    elif route.takes_context:
         with_context = handler
 
         def handler(record: Record[Any]) -> object:
@@ -707,6 +991,9 @@ def _call(
 
         def handler(record: Record[Any]) -> object:
             return untyped(view(record, route_name))
+
+    if wrap is not None:
+        handler = wrap(handler, route.name, route.is_async)
 
     if trace is not None:
         traced = handler

@@ -12,7 +12,8 @@ DdbStreamError                  base of everything ddbstream raises; never raise
 ├── LedgerError                 the record ledger (ddbstream.idempotency) cannot do its part
 │   └── RecordInProgressError   another invocation is running the record's route
 ├── FailureMessageError         not an on-failure record of a stream (a ValueError too)
-└── SinkError                   a sink (ddbstream.sinks) cannot take or deliver a message
+├── SinkError                   a sink (ddbstream.sinks) cannot take or deliver a message
+└── RecordsFailed               raised by an on_batch handler: these of its records failed
 ```
 
 Exceptions raised by your own handlers are never wrapped: they keep their type, and ddbstream
@@ -20,6 +21,10 @@ only adds a note naming the record they failed on.
 """
 
 from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
     "DdbStreamError",
@@ -32,6 +37,7 @@ __all__ = [
     "OutOfTimeError",
     "RecordError",
     "RecordInProgressError",
+    "RecordsFailed",
     "SetupError",
     "SinkError",
 ]
@@ -239,6 +245,33 @@ def describe_record(event_id: str | None, sequence_number: str | None) -> str:
     if sequence_number is not None:
         parts.append(f"SequenceNumber {sequence_number!r}")
     return ", ".join(parts)
+
+
+class RecordsFailed(DdbStreamError):
+    """Raise it from an ``on_batch`` handler to say which of its records failed.
+
+    The earliest of *records* (in stream order) becomes the failure point: the records
+    before it are done, it and every record after it are retried. A batch handler that
+    raises any other exception fails at its first record.
+
+    Args:
+        records: the records that failed (those the handler was given).
+        message: what went wrong; by default, how many records failed.
+
+    Attributes:
+        records: the records, as given.
+    """
+
+    def __init__(self, records: Iterable[object], message: str | None = None) -> None:
+        self.records = list(records)
+        if not self.records:
+            raise ValueError(
+                "RecordsFailed needs at least one record: the earliest is where Lambda retries"
+            )
+        super().__init__(message or f"{len(self.records)} record(s) of the batch failed")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.records, str(self)), self.__dict__)
 
 
 def _rebuild_record_error(

@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ._encoding import to_json
+from ._scope import SINKS
 from .errors import SinkError
 
 if TYPE_CHECKING:
@@ -196,6 +197,13 @@ class Sink:
         """How many messages are buffered, waiting for ``flush()``."""
         return len(self._buffer)
 
+    def buffered(self) -> list[Record[Any]]:
+        """The records with messages waiting for ``flush()``, in the order of their first send."""
+        seen: dict[int, Record[Any]] = {}
+        for message in self._buffer:
+            seen.setdefault(id(message.record), message.record)
+        return list(seen.values())
+
     def discard(self, *records: Record[Any]) -> int:
         """Drop the buffered messages of *records* (records that will run again); return how many.
 
@@ -328,6 +336,9 @@ class Sink:
                 sequence_number=record.sequence_number,
             )
         self._buffer.append(_Message(record, entry, size))
+        used = SINKS.get()
+        if used is not None and not any(sink is self for sink in used):
+            used.append(self)  # the app flushes it when the invocation ends
 
     def _fifo_ids(
         self, record: Record[Any], group_id: str | None, deduplication_id: str | None

@@ -11,7 +11,7 @@ does not load this module (it imports ``typing``, which a cold start would pay f
 
 # No `from __future__ import annotations`: TypedDict reads NotRequired from real annotations.
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Literal, Protocol, TypeAlias
 
 from typing_extensions import TypeVar
@@ -25,9 +25,11 @@ else:  # pragma: no cover - Python 3.10 has neither in typing
     from typing_extensions import NotRequired, TypedDict
 
 __all__ = [
+    "AsyncCallNext",
     "BatchItemFailure",
     "BatchResponse",
     "Boto3Condition",
+    "CallNext",
     "Handler",
     "Idempotent",
     "ImageTest",
@@ -121,3 +123,9 @@ Handler: TypeAlias = Callable[[RecordT], object] | Callable[[RecordT, Any], obje
 
 ``Handler[Insert]`` is one that ``on_insert`` takes.
 """
+
+CallNext: TypeAlias = Callable[[Record[Any]], object]
+"""What a middleware calls to run the record's routes: ``call_next(record)``."""
+
+AsyncCallNext: TypeAlias = Callable[[Record[Any]], Awaitable[object]]
+"""``call_next`` in an async app: ``await call_next(record)``."""

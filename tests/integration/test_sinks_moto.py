@@ -662,3 +662,231 @@ class TestDocsExample:
         removed = batch["Records"][1]["dynamodb"]["SequenceNumber"]
         assert response == {"batchItemFailures": [{"itemIdentifier": removed}]}
         assert archive.receive() == []
+
+
+# --- the app flushes (issue 15) --------------------------------------------------------------
+
+
+class TestAppFlushes:
+    """An App flushes the sinks used in an invocation when it ends, against moto's server."""
+
+    def app(self, sink: SQS, *, report: bool = True, fail: str | None = None) -> Any:
+        from ddbstream import App
+
+        app = App(report_batch_item_failures=report)
+
+        @app.on_insert
+        def publish(record: Record) -> None:
+            if record.keys["pk"] == fail:
+                raise ValueError(f"bad {fail}")
+            sink.send(record, {"pk": record.keys["pk"]})
+
+        return app
+
+    def event(self, count: int = 5) -> dict[str, Any]:
+        from ddbstream.testing import event
+
+        return event(*(insert({"pk": f"k{index}"}) for index in range(count)))
+
+    def test_sent_at_the_end_in_stream_order(self, sqs: Any, queue: Callable[..., Queue]) -> None:
+        """Nothing is left in the buffer; the queue holds the messages in stream order."""
+        target = queue(fifo=True)
+        sink = SQS(target.url, client=sqs)
+        assert self.app(sink).handler(self.event(), None) == {"batchItemFailures": []}
+        assert sink.pending == 0
+        assert [json.loads(body)["pk"] for body in target.bodies()] == [f"k{i}" for i in range(5)]
+
+    def test_async_sends_are_put_in_stream_order(
+        self, sqs: Any, queue: Callable[..., Queue]
+    ) -> None:
+        """Async handlers send in any order; the flush puts them in the stream's."""
+        import asyncio
+
+        from ddbstream import App
+
+        target = queue(fifo=True)
+        sink = SQS(target.url, client=sqs)
+        app = App(max_concurrency=5)
+
+        @app.on_insert
+        async def publish(record: Record) -> None:
+            index = int(str(record.keys["pk"])[1:])
+            await asyncio.sleep(0.002 * (5 - index))
+            sink.send(record, {"pk": record.keys["pk"]})
+
+        app.handler(self.event(), None)
+        assert [json.loads(body)["pk"] for body in target.bodies()] == [f"k{i}" for i in range(5)]
+
+    def test_flushed_before_the_time_guard_stops(
+        self, sqs: Any, queue: Callable[..., Queue]
+    ) -> None:
+        """The records done before the guard stopped have their messages sent."""
+        target = queue()
+        sink = SQS(target.url, client=sqs)
+        left = iter([60_000, 60_000, 10, 10, 10, 10])
+
+        class Short:
+            def get_remaining_time_in_millis(self) -> int:
+                return next(left, 10)
+
+        event = self.event()
+        response = self.app(sink).handler(event, Short())
+        assert response["batchItemFailures"][0] == {
+            "itemIdentifier": event["Records"][3]["dynamodb"]["SequenceNumber"]
+        }
+        assert sorted(json.loads(body)["pk"] for body in target.bodies()) == ["k0", "k1", "k2"]
+
+    def test_a_failed_send_is_the_failure_point(
+        self, sqs: Any, queue: Callable[..., Queue]
+    ) -> None:
+        """The earliest record whose message is refused for good is reported; before it, done."""
+        target = queue()
+        client = Refusing(
+            sqs,
+            lambda entry: (
+                ("InternalError", "down", False) if "k2" in entry["MessageBody"] else None
+            ),
+        )
+        sink = SQS(target.url, client=client, sleep=Sleeps())
+        event = self.event()
+        response = self.app(sink).handler(event, None)
+        assert response == {
+            "batchItemFailures": [
+                {"itemIdentifier": event["Records"][2]["dynamodb"]["SequenceNumber"]}
+            ]
+        }
+        delivered = sorted(json.loads(body)["pk"] for body in target.bodies())
+        assert delivered[:2] == ["k0", "k1"]  # k3 and k4 were in the same request: sent too
+        assert "k2" not in delivered
+
+    def test_raise_mode_raises_the_sink_error(self, sqs: Any, queue: Callable[..., Queue]) -> None:
+        """Without reporting, a message not delivered raises its SinkError."""
+        from ddbstream.errors import SinkError
+
+        target = queue()
+        client = Refusing(sqs, lambda entry: ("InternalError", "down", False))
+        sink = SQS(target.url, client=client, sleep=Sleeps())
+        with pytest.raises(SinkError, match="InternalError"):
+            self.app(sink, report=False).handler(self.event(2), None)
+
+    def test_messages_of_records_retried_are_not_sent(
+        self, sqs: Any, queue: Callable[..., Queue]
+    ) -> None:
+        """A record that failed and those after it send nothing now; they send on the retry."""
+        target = queue()
+        sink = SQS(target.url, client=sqs)
+        from ddbstream import App
+
+        app = App(report_batch_item_failures=True)
+
+        @app.on_insert
+        def publish(record: Record) -> None:
+            sink.send(record, {"pk": record.keys["pk"]})
+            if record.keys["pk"] == "k2":
+                raise ValueError("after sending")
+
+        app.handler(self.event(), None)
+        assert sorted(json.loads(body)["pk"] for body in target.bodies()) == ["k0", "k1"]
+
+    def test_raise_mode_failure_sends_nothing(self, sqs: Any, queue: Callable[..., Queue]) -> None:
+        """In raise mode a failed record retries the batch whole: no message is sent."""
+        target = queue()
+        sink = SQS(target.url, client=sqs)
+        with pytest.raises(ValueError, match="bad k3"):
+            self.app(sink, report=False, fail="k3").handler(self.event(), None)
+        assert sink.pending == 0
+        assert target.bodies() == []
+
+    def test_batch_route_sends_then_flush(self, sqs: Any, queue: Callable[..., Queue]) -> None:
+        """A batch route's sends are flushed after it; its failure point drops later messages."""
+        from ddbstream import App, Insert, RecordsFailed
+
+        target = queue()
+        sink = SQS(target.url, client=sqs)
+        app = App(report_batch_item_failures=True)
+
+        @app.on_batch("INSERT")
+        def bulk(records: list[Insert]) -> None:
+            for record in records:
+                sink.send(record, {"pk": record.keys["pk"]})
+            raise RecordsFailed([records[3]])
+
+        event = self.event()
+        response = app.handler(event, None)
+        assert response == {
+            "batchItemFailures": [
+                {"itemIdentifier": event["Records"][3]["dynamodb"]["SequenceNumber"]}
+            ]
+        }
+        assert sorted(json.loads(body)["pk"] for body in target.bodies()) == ["k0", "k1", "k2"]
+
+
+class TestBulkPage:
+    """docs/bulk.md's example: BatchWriteItem from on_batch, against moto's server."""
+
+    @pytest.fixture
+    def target(self, dynamodb: Any, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+        name = f"search-{uuid.uuid4().hex[:8]}"
+        dynamodb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_endpoint)
+        monkeypatch.setenv("SEARCH_TABLE", name)
+        return name
+
+    def event(self) -> dict[str, Any]:
+        from ddbstream.testing import event, remove
+
+        orders = [
+            insert({"pk": f"o#{index}", "type": "ORDER", "status": "NEW", "total": Decimal("9.50")})
+            for index in range(30)
+        ]
+        return event(
+            *orders,
+            insert({"pk": "u#1", "type": "USER"}),
+            remove({"pk": "o#0", "type": "ORDER"}),
+        )
+
+    def test_copies_in_requests_of_25(
+        self, target: str, dynamodb: Any, load_example: LoadExample
+    ) -> None:
+        """30 orders in two requests, the user left out, the removed order deleted."""
+        example = load_example("bulk_app")
+        calls: list[int] = []
+        real = example.dynamodb.batch_write_item
+
+        def counting(**request: Any) -> Any:
+            calls.append(len(request["RequestItems"][target]))
+            return real(**request)
+
+        example.dynamodb.batch_write_item = counting
+        assert example.handler(self.event(), None) == {"batchItemFailures": []}
+        assert calls == [25, 5, 1]
+        items = dynamodb.scan(TableName=target)["Items"]
+        assert sorted(item["pk"]["S"] for item in items) == sorted(f"o#{i}" for i in range(1, 30))
+        one = next(item for item in items if item["pk"]["S"] == "o#7")
+        assert json.loads(one["document"]["S"], parse_float=Decimal)["total"] == Decimal("9.5")
+
+    def test_unprocessed_items_are_the_failure_point(
+        self, target: str, load_example: LoadExample
+    ) -> None:
+        """Items BatchWriteItem did not write fail their records; the earliest is reported."""
+        example = load_example("bulk_app")
+        real = example.dynamodb.batch_write_item
+
+        def partial(**request: Any) -> Any:
+            requests = request["RequestItems"][target]
+            response = real(RequestItems={target: requests[:20]})
+            return {**response, "UnprocessedItems": {target: requests[20:]}}
+
+        example.dynamodb.batch_write_item = partial
+        event = self.event()
+        response = example.handler(event, None)
+        assert response == {
+            "batchItemFailures": [
+                {"itemIdentifier": event["Records"][20]["dynamodb"]["SequenceNumber"]}
+            ]
+        }

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -14,10 +15,25 @@ import msgspec
 import pydantic
 from typing_extensions import TypedDict, assert_type
 
-from ddbstream import App, Attr, Insert, Modify, Outcome, Record, Remove, Route, Router, Window
+from ddbstream import (
+    App,
+    Attr,
+    Extension,
+    Insert,
+    Invocation,
+    Modify,
+    Outcome,
+    Record,
+    RecordsFailed,
+    Remove,
+    Route,
+    Router,
+    Window,
+)
 from ddbstream.conditions import Comparison
 from ddbstream.idempotency import Ledger
-from ddbstream.types import BatchItemFailure, Handler, LambdaContext
+from ddbstream.observability import EMFMetrics, LogContext, Tracing
+from ddbstream.types import AsyncCallNext, BatchItemFailure, CallNext, Handler, LambdaContext
 
 app = App(report_batch_item_failures=True, parse_number=int)
 router = Router()
@@ -206,3 +222,63 @@ assert_type(app.on_modify(model=Shipment)(on_shipment), Callable[[Modify[Shipmen
 assert_type(app.on("INSERT", "REMOVE", model=Refund)(on_refund), Callable[[Record[Refund]], None])
 app.on_modify(model=Order)(lambda record: print(record.new.total - record.old.total))
 assert_type(app.add_handler(on_order, events=["MODIFY"], model=Order), Route)
+
+
+# --- middleware and extensions (#14) -------------------------------------------------------
+
+
+def timing(record: Record, call_next: CallNext) -> None:
+    call_next(record)
+
+
+async def timing_async(record: Record, call_next: AsyncCallNext) -> None:
+    await call_next(record)
+
+
+registered: Callable[[Record, CallNext], None] = app.middleware(timing)
+registered_async: Callable[[Record, AsyncCallNext], Coroutine[Any, Any, None]] = app.middleware(
+    timing_async
+)
+assert_type(app.use(LogContext()), LogContext)
+assert_type(app.use(EMFMetrics("Orders", dimensions={"Service": "orders"})), EMFMetrics)
+assert_type(app.use(Tracing()), Tracing)
+
+
+class Audit(Extension):
+    def record(self, record: Record) -> AbstractContextManager[object]:
+        return nullcontext()
+
+    def invocation(self, invocation: Invocation) -> AbstractContextManager[object]:
+        assert_type(invocation.outcome, "Outcome | None")
+        assert_type(invocation.handled, int)
+        return nullcontext()
+
+
+assert_type(app.use(Audit()), Audit)
+
+
+# --- batch routes (#15) ----------------------------------------------------------------------
+
+
+def bulk_orders(records: list[Modify[Order]]) -> None:
+    assert_type(records[0].new.total, Decimal)
+
+
+def bulk_any(records: Sequence[Record], context: LambdaContext) -> int:
+    return len(records)  # Sequence[Record] takes the list of any batch route
+
+
+def bulk_inserts(records: list[Insert]) -> None:
+    assert_type(records[0].old, None)
+
+
+assert_type(
+    app.on_batch("MODIFY", model=Order, size=100)(bulk_orders),
+    Callable[[list[Modify[Order]]], None],
+)
+assert_type(
+    app.on_batch("INSERT", "MODIFY", where={"type": "ORDER"})(bulk_any),
+    Callable[[list[Record], Any], int],
+)
+assert_type(router.on_batch("INSERT")(bulk_inserts), Callable[[list[Insert]], None])
+assert_type(RecordsFailed([Record()]).records, list[object])
