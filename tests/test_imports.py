@@ -122,3 +122,8 @@ class TestFailuresModule:
         loaded = {line.split()[1] for line in output.splitlines() if line.startswith("loaded ")}
 
         assert loaded == {"ddbstream.failures"}
+
+
+def test_models_module_waits_for_a_model(modules: dict[str, set[str]]) -> None:
+    """The model converters load with the first route that has model=, not with the package."""
+    assert "ddbstream._models" not in modules["loaded"]

@@ -10,7 +10,6 @@ Lambda beyond the context a handler may ask for.
 from __future__ import annotations
 
 from ._filters import Filters
-from ._models import Model
 from ._record import EVENT_NAMES, IMAGES_OF_EVENT, RECORD_CLASSES
 from ._signatures import is_coroutine_function, module_of, name_of, takes_context
 from ._typing import overload
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
     from typing import Any, Literal, Protocol, TypeAlias, TypeVar
 
+    from ._models import Model
     from ._record import Insert, Modify, Record, Remove
     from .types import Handler, Idempotent, Names, Where
 
@@ -145,7 +145,7 @@ class Route:
         self.is_async = is_coroutine_function(handler)
         try:
             self.takes_context = takes_context(handler)
-            self.model = None if model is None else Model(model)
+            self.model = None if model is None else _model(model)
             self.filters = Filters(
                 _event_names(events),
                 route_name=self.name,
@@ -1087,3 +1087,10 @@ def _event_names(events: Collection[str]) -> frozenset[str]:
             f"unknown event name {', '.join(hints)}; use 'INSERT', 'MODIFY' or 'REMOVE'"
         )
     return names
+
+
+def _model(target: Any) -> Model:
+    """The Model for ``model=``; its module loads with the first route that has one."""
+    from ._models import Model  # a cold start pays for it only when a route uses a model
+
+    return Model(target)
