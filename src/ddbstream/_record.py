@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ._typing import Image, RawImage
 
 __all__ = [
+    "BLANK_RECORD_CLASS",
     "EVENT_NAMES",
     "IMAGES_OF_EVENT",
     "RECORD_CLASSES",
@@ -222,18 +223,15 @@ class Record(Generic[ItemT]):
             sequence_number=self.sequence_number,
         )
 
-    def _image(self, name: str, needed_by: str) -> Image:
-        """Decode the image called *name*, which this change has; raise if it is not carried."""
-        raw = self.dynamodb.get(name)
-        if raw is None:
-            raise self.missing_image((name,), needed_by)
-        return self._decode(raw, name)
-
     def _decode(self, raw: RawImage, name: str) -> Image:
         try:
             return self._decoder.fast_image(raw)
         except Exception:  # bad input: decode again, carefully, to say what and where
             pass
+        return self._decode_carefully(raw, name)
+
+    def _decode_carefully(self, raw: RawImage, name: str) -> Image:
+        """Decode *raw* again, raising the DecodeError that says what is wrong and where."""
         try:
             return self._decoder.careful_image(raw, name)
         except RecordError as error:
@@ -340,6 +338,10 @@ class Record(Generic[ItemT]):
         )
 
 
+# The image properties of Insert, Modify and Remove repeat one another rather than share a
+# helper: they run for every record, and a call more costs a tenth of decoding a small image.
+
+
 class Insert(Record[ItemT]):
     """A new item: ``new`` is the item, ``old`` is ``None``."""
 
@@ -354,7 +356,14 @@ class Insert(Record[ItemT]):
         """
         new = self._new
         if new is UNSET:
-            new = self._new = self._image("NewImage", "record.new")
+            raw = self.dynamodb.get("NewImage")
+            if raw is None:
+                raise self.missing_image(("NewImage",), "record.new")
+            try:
+                new = self._decoder.fast_image(raw)
+            except Exception:  # bad input: decode again, carefully, to say what and where
+                new = self._decode_carefully(raw, "NewImage")
+            self._new = new
         return new  # type: ignore[no-any-return]
 
     @property
@@ -377,7 +386,14 @@ class Modify(Record[ItemT]):
         """
         new = self._new
         if new is UNSET:
-            new = self._new = self._image("NewImage", "record.new")
+            raw = self.dynamodb.get("NewImage")
+            if raw is None:
+                raise self.missing_image(("NewImage",), "record.new")
+            try:
+                new = self._decoder.fast_image(raw)
+            except Exception:  # bad input: decode again, carefully, to say what and where
+                new = self._decode_carefully(raw, "NewImage")
+            self._new = new
         return new  # type: ignore[no-any-return]
 
     @property
@@ -389,7 +405,14 @@ class Modify(Record[ItemT]):
         """
         old = self._old
         if old is UNSET:
-            old = self._old = self._image("OldImage", "record.old")
+            raw = self.dynamodb.get("OldImage")
+            if raw is None:
+                raise self.missing_image(("OldImage",), "record.old")
+            try:
+                old = self._decoder.fast_image(raw)
+            except Exception:  # bad input: decode again, carefully, to say what and where
+                old = self._decode_carefully(raw, "OldImage")
+            self._old = old
         return old  # type: ignore[no-any-return]
 
 
@@ -412,7 +435,14 @@ class Remove(Record[ItemT]):
         """
         old = self._old
         if old is UNSET:
-            old = self._old = self._image("OldImage", "record.old")
+            raw = self.dynamodb.get("OldImage")
+            if raw is None:
+                raise self.missing_image(("OldImage",), "record.old")
+            try:
+                old = self._decoder.fast_image(raw)
+            except Exception:  # bad input: decode again, carefully, to say what and where
+                old = self._decode_carefully(raw, "OldImage")
+            self._old = old
         return old  # type: ignore[no-any-return]
 
 
@@ -422,6 +452,8 @@ RECORD_CLASSES: dict[str, type[Record[Any]]] = {
     "REMOVE": Remove,
 }
 """The class of a record of each event name."""
+BLANK_RECORD_CLASS: type[Record[Any]] = Modify
+"""The class records are made as before they get their own (the commonest: no change)."""
 
 
 def item_image(event_name: str, dynamodb: Mapping[str, Any]) -> str:
@@ -459,7 +491,7 @@ def make_record(
         or event_name not in EVENT_NAMES
     ):
         dynamodb, event_name = _checked(change, sequence_number)
-    record = RECORD_CLASSES[event_name]()
+    record = BLANK_RECORD_CLASS()  # then given its class: see _batch.run_batch
     record.raw = raw
     record.change = change
     record._decoder = decoder
@@ -467,6 +499,9 @@ def make_record(
     record.dynamodb = dynamodb
     record.event_name = event_name
     record._sequence_number = sequence_number
+    record_class = RECORD_CLASSES[event_name]
+    if record_class is not BLANK_RECORD_CLASS:
+        record.__class__ = record_class
     return record
 
 
