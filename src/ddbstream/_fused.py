@@ -315,7 +315,10 @@ class _Builder:
         elif origin is None and isinstance(annotation, type):
             described = self.describe(annotation)
             if not isinstance(described, str):
-                return self._class(annotation, *described)[1]  # type: ignore[no-any-return]
+                cell = self._class(annotation, *described)
+                if cell[1] is None:  # a class inside its own fields: call through the cell
+                    return lambda tagged: cell[1](tagged)
+                return cell[1]  # type: ignore[no-any-return]
         return self._compose(annotation)
 
     def _compose(self, annotation: Any) -> Reader:
@@ -336,12 +339,13 @@ class _Builder:
         return _composed(convert)
 
     def _class(self, cls: type, fields: Fields, direct: bool) -> list[Any]:
-        """The cell of *cls*: its generated functions of the map and of the tagged value."""
+        """The cell of *cls*: its generated functions of the map and of the tagged value.
+
+        The cell is filled once the functions are made; until then (while making the readers
+        of its own fields, in a recursive model) it holds None.
+        """
         known = self.classes.get(cls)
         if known is not None:
-            if known[0] is None:  # inside its own fields: call through the cell
-                later: list[Any] = known
-                return [lambda image: later[0](image), lambda tagged: later[1](tagged)]
             return known
         cell = self.classes[cls] = [None, None]
         namespace: dict[str, Any] = {
@@ -420,16 +424,11 @@ _MISSING: Any = object()
 
 
 def _unwrap(annotation: Any) -> Any:
-    """What the converter unwraps too: ``Annotated[X, ...]`` and ``NewType`` are ``X``."""
-    import typing
-
-    while True:
-        if typing.get_origin(annotation) is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif getattr(annotation, "__supertype__", None) is not None:
-            annotation = annotation.__supertype__
-        else:
-            return annotation
+    """A ``NewType`` is its supertype, as for the converter (``Annotated`` is gone already:
+    a class's annotations are read without extras)."""
+    while getattr(annotation, "__supertype__", None) is not None:
+        annotation = annotation.__supertype__
+    return annotation
 
 
 def _read_into(read: Reader, index: int, indent: str) -> list[str]:
