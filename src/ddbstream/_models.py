@@ -197,7 +197,8 @@ class _View:
         """
         record = self._record
         fused = self._model._fused
-        if fused is not None and record._decoder.parse_number is None:
+        assert fused is not None  # models without one are converted by the properties
+        if record._decoder.parse_number is None:
             raw = record.dynamodb.get(name)
             if raw is not None and (record._new if name == "NewImage" else record._old) is UNSET:
                 try:
@@ -244,7 +245,10 @@ class TypedInsert(_View, Insert):
         """The item as written, as the model."""
         new = self._new
         if new is UNSET:
-            new = self._new = self._as_model("NewImage")
+            if self._model._fused is None:
+                new = self._new = self._typed(self._record.new, "NewImage")
+            else:
+                new = self._new = self._as_model("NewImage")
         return new
 
 
@@ -258,7 +262,10 @@ class TypedModify(_View, Modify):
         """The item after the change, as the model."""
         new = self._new
         if new is UNSET:
-            new = self._new = self._as_model("NewImage")
+            if self._model._fused is None:
+                new = self._new = self._typed(self._record.new, "NewImage")
+            else:
+                new = self._new = self._as_model("NewImage")
         return new
 
     @property
@@ -266,7 +273,10 @@ class TypedModify(_View, Modify):
         """The item before the change, as the model."""
         old = self._old
         if old is UNSET:
-            old = self._old = self._as_model("OldImage")
+            if self._model._fused is None:
+                old = self._old = self._typed(self._record.old, "OldImage")
+            else:
+                old = self._old = self._as_model("OldImage")
         return old
 
 
@@ -280,7 +290,10 @@ class TypedRemove(_View, Remove):
         """The item as it was before the delete, as the model."""
         old = self._old
         if old is UNSET:
-            old = self._old = self._as_model("OldImage")
+            if self._model._fused is None:
+                old = self._old = self._typed(self._record.old, "OldImage")
+            else:
+                old = self._old = self._as_model("OldImage")
         return old
 
 
