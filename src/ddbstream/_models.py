@@ -9,7 +9,10 @@ through ``float`` unless a field says ``float``: an ``int`` field takes a whole 
 
 A route with a model gets a *view* of the record (:func:`Model.view`): an ``Insert``,
 ``Modify`` or ``Remove`` sharing the record's decoded images, whose ``new``, ``old`` and
-``item`` are converted on first access and cached, one view per record and model. pydantic,
+``item`` are converted on first access and cached, one view per record and model. A dataclass
+or attrs model whose making runs no code of the user's is made straight from the image's JSON
+by ``_fused`` when the record has not decoded the image, and decoded-then-converted here when
+that path cannot tell exactly (so results and errors are the same). pydantic,
 msgspec, attrs, ``typing`` and ``dataclasses`` are imported only when a route's model needs
 them.
 """
