@@ -11,8 +11,8 @@ decode-then-convert would give it; on anything else (another tag than the annota
 malformed JSON, a value the model refuses, an attribute the model does not name that does not
 decode) it raises, and the caller runs the decode-then-convert path, whose result or error is
 the one the handler sees. A model is fused only if making it runs no code of the user's
-(no ``__post_init__``, validators, converters or custom ``__init__``), so giving up half way
-has no effect to repeat.
+(no ``__post_init__``, validators, converters, custom ``__init__`` or ``__new__``, no default
+factories but empty containers), so giving up half way has no effect to repeat.
 """
 
 from __future__ import annotations
