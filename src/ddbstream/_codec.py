@@ -28,6 +28,7 @@ __all__ = [
     "Decoder",
     "deserialize",
     "deserialize_image",
+    "exact_decimal",
     "same_value",
     "strict_base64",
 ]
@@ -37,6 +38,9 @@ __all__ = [
 # whitespace and underscores the Decimal constructor would accept.
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation])
 _create_decimal = _EXACT.create_decimal
+exact_decimal = _create_decimal
+"""A number's text as the decoder makes it: exact, never rounded; NaN and infinities pass
+(the decoder refuses them by ``is_finite()``, non-ASCII digits by ``isascii()``)."""
 
 if sys.version_info >= (3, 11):
 

@@ -9,7 +9,10 @@ through ``float`` unless a field says ``float``: an ``int`` field takes a whole 
 
 A route with a model gets a *view* of the record (:func:`Model.view`): an ``Insert``,
 ``Modify`` or ``Remove`` sharing the record's decoded images, whose ``new``, ``old`` and
-``item`` are converted on first access and cached, one view per record and model. pydantic,
+``item`` are converted on first access and cached, one view per record and model. A dataclass
+or attrs model whose making runs no code of the user's is made straight from the image's JSON
+by ``_fused`` when the record has not decoded the image, and decoded-then-converted here when
+that path cannot tell exactly (so results and errors are the same). pydantic,
 msgspec, attrs, ``typing`` and ``dataclasses`` are imported only when a route's model needs
 them.
 """
@@ -26,7 +29,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from ._typing import Image
+    from ._fused import Fields
+    from ._typing import Image, RawImage
 
     Convert = Callable[[Any, str], Any]
     """Converts a value found at a path (``.lines[0]``) or raises Rejected."""
@@ -64,7 +68,7 @@ class Model:
         name: how messages name it (``Order``).
     """
 
-    __slots__ = ("_convert", "_last", "kind", "name", "target")
+    __slots__ = ("_convert", "_fused", "_last", "kind", "name", "target")
 
     def __init__(self, target: Any) -> None:
         """Tell the kind of *target*; raise TypeError if it cannot be a model."""
@@ -72,6 +76,7 @@ class Model:
         self.kind = kind_of(target)
         self.name = getattr(target, "__qualname__", None) or repr(target)
         self._convert: Callable[[Image], Any] | None = None
+        self._fused: Callable[[RawImage], Any] | None = None
         self._last: tuple[Record[Any] | None, Any] = (None, None)
 
     @property
@@ -84,6 +89,10 @@ class Model:
         convert = self._convert
         if convert is None:
             convert = self._convert = _converter(self.kind, self.target)
+            if self.kind in ("dataclass", "attrs"):
+                from ._fused import fused_converter
+
+                self._fused = fused_converter(self.target, _describe, _plain)
         return convert
 
     def view(self, record: Record[Any], route: str) -> Record[Any]:
@@ -182,6 +191,25 @@ class _View:
         """The record's :class:`~ddbstream.Diff`, of its decoded dicts."""
         return self._record.diff
 
+    def _as_model(self, name: str) -> Any:
+        """The image called *name* (``NewImage``, ``OldImage``) as the model.
+
+        Straight from the JSON when the model has a fused converter and the record has not
+        decoded the image for another route; else (or if the fused converter cannot tell) the
+        decoded image, converted, with its errors.
+        """
+        record = self._record
+        fused = self._model._fused
+        assert fused is not None  # models without one are converted by the properties
+        if record._decoder.parse_number is None:
+            raw = record.dynamodb.get(name)
+            if raw is not None and (record._new if name == "NewImage" else record._old) is UNSET:
+                try:
+                    return fused(raw)
+                except Exception:  # not exactly what decoding then converting gives
+                    pass
+        return self._typed(record.new if name == "NewImage" else record.old, name)
+
     def _typed(self, image: Image, name: str) -> Any:
         model = self._model
         try:
@@ -220,7 +248,10 @@ class TypedInsert(_View, Insert):
         """The item as written, as the model."""
         new = self._new
         if new is UNSET:
-            new = self._new = self._typed(self._record.new, "NewImage")
+            if self._model._fused is None:
+                new = self._new = self._typed(self._record.new, "NewImage")
+            else:
+                new = self._new = self._as_model("NewImage")
         return new
 
 
@@ -234,7 +265,10 @@ class TypedModify(_View, Modify):
         """The item after the change, as the model."""
         new = self._new
         if new is UNSET:
-            new = self._new = self._typed(self._record.new, "NewImage")
+            if self._model._fused is None:
+                new = self._new = self._typed(self._record.new, "NewImage")
+            else:
+                new = self._new = self._as_model("NewImage")
         return new
 
     @property
@@ -242,7 +276,10 @@ class TypedModify(_View, Modify):
         """The item before the change, as the model."""
         old = self._old
         if old is UNSET:
-            old = self._old = self._typed(self._record.old, "OldImage")
+            if self._model._fused is None:
+                old = self._old = self._typed(self._record.old, "OldImage")
+            else:
+                old = self._old = self._as_model("OldImage")
         return old
 
 
@@ -256,7 +293,10 @@ class TypedRemove(_View, Remove):
         """The item as it was before the delete, as the model."""
         old = self._old
         if old is UNSET:
-            old = self._old = self._typed(self._record.old, "OldImage")
+            if self._model._fused is None:
+                old = self._old = self._typed(self._record.old, "OldImage")
+            else:
+                old = self._old = self._as_model("OldImage")
         return old
 
 
@@ -684,6 +724,70 @@ def _fields_converter(
         ]
     exec("\n".join(lines), namespace)  # our own code, made from the fields
     return namespace["convert"]  # type: ignore[no-any-return]
+
+
+def _plain(annotation: Any) -> Convert | None:
+    """The converter of *annotation* on the decoded path, for the fused one to compose."""
+    return _type_converter(annotation, {})
+
+
+def _describe(cls: type) -> tuple[Fields, bool] | str:
+    """What the fused converter needs to know of *cls* (see ``_fused.Describe``)."""
+    kind = kind_of(cls)
+    if kind in ("dataclass", "attrs"):
+        if not _made_without_user_code(cls, kind):
+            return "foreign"
+        fields = _fields(cls, kind)
+        return fields, _made_by_fields(cls, kind, fields)
+    return "plain" if kind == "callable" else "foreign"
+
+
+_CONTAINERS = (list, dict, set, frozenset, tuple)
+
+
+def _made_without_user_code(cls: Any, kind: str) -> bool:
+    """Whether making an instance of *cls* runs only generated code and container factories.
+
+    Only such classes are made by the fused converter: when it gives up on an item half
+    way, the classes it made are made again on the decoded path, which must not repeat a
+    visible effect (a ``__post_init__``, a validator, a factory with side effects).
+    """
+    init = getattr(cls.__dict__.get("__init__"), "__code__", None)
+    if init is None or cls.__new__ is not object.__new__:
+        return False
+    if kind == "dataclass":
+        import dataclasses
+
+        return (
+            init.co_filename == "<string>"
+            and not hasattr(cls, "__post_init__")
+            and all(
+                _container_factory(field.default_factory)
+                for field in dataclasses.fields(cls)
+                if field.default_factory is not dataclasses.MISSING
+            )
+        )
+    import attrs
+
+    return (
+        init.co_filename.startswith("<attrs generated")
+        and not hasattr(cls, "__attrs_pre_init__")
+        and not hasattr(cls, "__attrs_post_init__")
+        and all(
+            field.validator is None
+            and field.converter is None
+            and (
+                not isinstance(field.default, attrs.Factory)  # type: ignore[arg-type]
+                or (not field.default.takes_self and _container_factory(field.default.factory))
+            )
+            for field in attrs.fields(cls)
+        )
+    )
+
+
+def _container_factory(factory: Any) -> bool:
+    """``list``, ``dict``... or ``list[Line]``: a factory that makes an empty container."""
+    return factory in _CONTAINERS or getattr(factory, "__origin__", None) in _CONTAINERS
 
 
 def _typeddict_converter(cls: Any, seen: dict[Any, Any]) -> Convert:
