@@ -428,7 +428,7 @@ class TestRawEquality:
             image = {"a": {"M": {"b": tagged}}} if nested else {"a": tagged}
         fast = Comparison("eq", path, operand)
         slow = Comparison("eq", path, operand)
-        slow._raw = slow._text = slow._name = None  # no shortcut: decode and compare
+        slow._raw = slow._name = None  # no shortcut: decode and compare
 
         def outcome(condition: Comparison) -> Any:
             try:

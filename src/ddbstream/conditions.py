@@ -83,7 +83,6 @@ class Comparison(Condition):
         "_problem",
         "_raw",
         "_steps",
-        "_text",
         "operator",
         "path",
         "size",
@@ -99,7 +98,6 @@ class Comparison(Condition):
         # A bad operand is reported when the condition is given to a route, where the error
         # can name the route; until then the condition only remembers what is wrong.
         self._problem: Exception | None = None
-        self._text: str | None = None  # the operand of eq on a string: tested on the raw JSON
         self._raw: tuple[str, str | bool] | None = None  # (tag, operand) of eq on a str or bool
         self._name: str | None = None  # the attribute, when the path is just one name
         try:
@@ -108,8 +106,6 @@ class Comparison(Condition):
                 raise ValueError(f"unknown operator {operator!r} (known: {known})")
             self._steps = parse_path(path)
             self.values = check_operands(operator, path, values, size)
-            if operator == "eq" and not size and self.values[0].__class__ is str:
-                self._text = self.values[0]
             if operator == "eq" and not size and self.values[0].__class__ in (str, bool):
                 self._raw = ("S" if self.values[0].__class__ is str else "BOOL", self.values[0])
             if len(self._steps) == 1 and isinstance(self._steps[0], str):
@@ -125,7 +121,8 @@ class Comparison(Condition):
     @property
     def text(self) -> str | None:
         """The string ``eq`` compares with (tested on the raw JSON directly), else None."""
-        return self._text
+        raw = self._raw
+        return raw[1] if raw is not None and raw[1].__class__ is str else None
 
     @property
     def steps(self) -> Path:
