@@ -5,7 +5,6 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 from ._batch import add_note, clock, log_raised, log_reported, run_awaitable, run_batch
-from ._bulk import Ending, Gathered
 from ._codec import Decoder
 from ._extensions import (
     Extension,
@@ -17,6 +16,7 @@ from ._extensions import (
     route_hooks,
     route_wrapper,
 )
+from ._gathered import Gathered
 from ._record import EVENT_NAMES
 from ._routing import Dispatch, Route, Router
 from ._scope import SINKS
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from typing import Any, TypeAlias, TypeVar
 
     from ._batch import Outcome
+    from ._bulk import Ending
     from ._record import Record
     from ._routing import Call
     from ._sources import Batch, Window
@@ -429,6 +430,8 @@ class App(Router):
         return outcome
 
     def _ending(self, batch: Batch, gathered: Gathered, context: Any) -> Ending:
+        from ._bulk import Ending  # only an invocation that gathered something needs it
+
         return Ending(
             batch,
             gathered,
